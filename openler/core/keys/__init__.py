@@ -1,0 +1,1 @@
+"""openler.core.keys"""
