@@ -80,7 +80,8 @@ def sign(
         )
     check_shape_limits(document, limits)
     chosen = [suite_by_name(name, for_signing=True) for name in dict.fromkeys(suites)]
-    out = copy.deepcopy(dict(document))
+    # A new top-level object; nested values are shared with the input, never modified.
+    out = dict(document)
     existing = _as_list(out.pop("proof", None))
     if len(existing) + len(chosen) > limits.max_proofs:
         raise ProofError(f"A document may carry at most {limits.max_proofs} proofs.")

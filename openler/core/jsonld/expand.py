@@ -18,6 +18,7 @@ from pyld import jsonld
 from openler.core.errors import ContextNotAllowed, JsonLdError
 from openler.core.jsonld.loader import BundledLoader, default_loader
 from openler.core.jsonld.rdfc import Quad, iri, literal
+from openler.core.jsonld.resolver import operation_resolver
 
 __all__ = ["Expansion", "is_absolute_iri", "to_quads"]
 
@@ -120,6 +121,8 @@ def to_quads(document: Mapping[str, Any], loader: BundledLoader | None = None) -
         "produceGeneralizedRdf": False,
         "processingMode": "json-ld-1.1",
         "extractAllScripts": True,
+        # Processed contexts shared between calls (see openler.core.jsonld.resolver).
+        "contextResolver": operation_resolver(loader),
     }
     try:
         expanded = proc.expand(dict(document), options)

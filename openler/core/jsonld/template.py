@@ -30,11 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from openler.core.jsonld.compiled import CompiledTemplate, compile_template
 from openler.core.jsonld.expand import Expansion, is_absolute_iri, to_quads
 from openler.core.jsonld.loader import BundledLoader, default_loader
 from openler.core.jsonld.rdfc import Quad, canonicalize, escape_literal
 
-__all__ = ["ExpansionCache"]
+__all__ = ["Canonical", "ExpansionCache"]
 
 _TOKEN_PREFIX = "urn:x-openler-slot:"  # noqa: S105 - a placeholder IRI, not a secret
 _TOKEN_RE = re.compile(r"urn:x-openler-slot:(\d+):end")
@@ -56,18 +57,20 @@ def _token(i: int) -> str:
     return f"{_TOKEN_PREFIX}{i}:end"
 
 
-def _shape(doc: Any, key: list[str], values: list[str]) -> bool:
+def _shape(doc: Any, key: list[Any], values: list[str]) -> bool:
     """Append ``doc``'s shape to ``key`` and its string slots to ``values``.
 
-    Returns False when the document has an inline context (no fast path)."""
+    The key is injective: every element carries a type tag (object keys ``k…``,
+    scalars ``s``/``n…``/``b…``, structural values as tagged tuples), so no two different
+    shapes can share one. Returns False when the document has an inline context."""
     if isinstance(doc, dict):
         key.append("{")
         for k, v in doc.items():
-            key.append(k)
+            key.append("k" + k)
             if k in _STRUCTURAL_KEYS:
                 if k == "@context" and not _remote_only(v):
                     return False
-                key.append(json.dumps(v, sort_keys=True, ensure_ascii=False))
+                key.append(_structural(v))
             elif not _shape(v, key, values):
                 return False
         key.append("}")
@@ -78,11 +81,22 @@ def _shape(doc: Any, key: list[str], values: list[str]) -> bool:
                 return False
         key.append("]")
     elif isinstance(doc, str):
-        key.append("\x00s")
+        key.append("s")
         values.append(doc)
-    else:  # numbers, booleans, null steer literal datatypes and forms: keep them in the key
-        key.append("\x00" + type(doc).__name__ + ":" + repr(doc))
+    elif isinstance(doc, bool) or doc is None:
+        key.append("b" + repr(doc))
+    else:  # numbers steer literal datatypes and forms: keep the exact value in the key
+        key.append("n" + type(doc).__name__ + ":" + repr(doc))
     return True
+
+
+def _structural(value: Any) -> tuple[str, ...]:
+    """A key for a value that steers expansion (types, contexts: mostly strings)."""
+    if isinstance(value, str):
+        return ("S", value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ("L", *value)
+    return ("J", json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
 def _remote_only(ctx: Any) -> bool:
@@ -116,10 +130,20 @@ def _split_literal(term: str) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Canonical:
+    """Canonical N-Quads plus what a strict processor would have refused."""
+
+    nquads: str
+    dropped_terms: tuple[str, ...] = ()
+    invalid_iris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class _Template:
     quads: tuple[tuple[_Term, _Term, _Term, _Term], ...]
     expansion: Expansion  # dropped terms / invalid IRIs are a property of the shape
     iri_slots: tuple[int, ...]
+    compiled: CompiledTemplate
 
 
 @dataclass(slots=True)
@@ -136,7 +160,7 @@ class ExpansionCache:
     def __init__(self, loader: BundledLoader | None = None, *, max_shapes: int = 256) -> None:
         self._loader = loader or default_loader()
         self._max_shapes = max_shapes
-        self._shapes: OrderedDict[str, _Shape] = OrderedDict()
+        self._shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
         self._lock = threading.Lock()
         self._forbidden_schemes = _context_terms(self._loader)
         self.hits = 0
@@ -146,13 +170,38 @@ class ExpansionCache:
     def loader(self) -> BundledLoader:
         return self._loader
 
+    def canonicalize(self, document: Mapping[str, Any]) -> Canonical:
+        """The canonical N-Quads of ``document`` (RDFC-1.0), by the compiled template of
+        its shape when one applies and provably gives the full algorithm's answer."""
+        found = self._template(document)
+        if isinstance(found, tuple):
+            template, values = found
+            nquads = template.compiled.canonical(values)
+            if nquads is None:
+                nquads = canonicalize(_instantiate(template, values))
+            expansion = template.expansion
+            return Canonical(nquads, expansion.dropped_terms, expansion.invalid_iris)
+        return Canonical(canonicalize(found.quads), found.dropped_terms, found.invalid_iris)
+
     def expand(self, document: Mapping[str, Any]) -> Expansion:
-        key_parts: list[str] = []
+        found = self._template(document)
+        if isinstance(found, tuple):
+            template, values = found
+            return Expansion(
+                quads=_instantiate(template, values),
+                dropped_terms=template.expansion.dropped_terms,
+                invalid_iris=template.expansion.invalid_iris,
+            )
+        return found
+
+    def _template(self, document: Mapping[str, Any]) -> tuple[_Template, list[str]] | Expansion:
+        """The template and slot values for ``document``, or its full expansion."""
+        key_parts: list[Any] = []
         values: list[str] = []
         if not _shape(document, key_parts, values):
             self.misses += 1
             return to_quads(document, self._loader)
-        shape_key = "\x01".join(key_parts)
+        shape_key = tuple(key_parts)
         with self._lock:
             shape = self._shapes.get(shape_key)
             if shape is not None:
@@ -175,11 +224,7 @@ class ExpansionCache:
             return to_quads(document, self._loader)
         self.hits += 1
         assert isinstance(template, _Template)
-        return Expansion(
-            quads=_instantiate(template, values),
-            dropped_terms=template.expansion.dropped_terms,
-            invalid_iris=template.expansion.invalid_iris,
-        )
+        return template, values
 
     # -- learning ---------------------------------------------------------------------
 
@@ -244,6 +289,7 @@ class ExpansionCache:
             quads=tuple(quads),  # type: ignore[arg-type]
             expansion=actual,
             iri_slots=tuple(i for i in free if shape.kinds[i] == _IRI),
+            compiled=compile_template(quads, len(values)),  # type: ignore[arg-type]
         )
         # The proof: the template with this document's own values must give exactly
         # what the full algorithm gave.
@@ -251,6 +297,7 @@ class ExpansionCache:
             probe.dropped_terms != actual.dropped_terms
             or len(probe.invalid_iris) != len(actual.invalid_iris)
             or canonicalize(_instantiate(template, values)) != canonicalize(actual.quads)
+            or template.compiled.canonical(values) not in (None, canonicalize(actual.quads))
         ):
             return None
         return template

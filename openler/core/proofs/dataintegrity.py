@@ -10,6 +10,7 @@ the canonicalization (RDFC-1.0 or JCS) and in the proof's ``type``.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,6 @@ from openler.core.errors import (
     ProofError,
     UndefinedTerm,
 )
-from openler.core.jsonld.rdfc import canonicalize
 from openler.core.jsonld.template import ExpansionCache
 from openler.core.keys.multibase import b58decode, b58encode
 from openler.core.ports import Signer
@@ -90,13 +90,17 @@ class _Hashed:
     invalid_iris: tuple[str, ...] = ()
 
 
+# Hashes of canonical proof options; bounded, oldest dropped first.
+_CONFIG_HASHES: dict[tuple[bool, str], _Hashed] = {}
+_CONFIG_HASHES_MAX = 4096
+
+
 def _rdfc_hash(document: Mapping[str, Any], cache: ExpansionCache) -> _Hashed:
-    expansion = cache.expand(document)
-    canonical = canonicalize(expansion.quads)
+    canonical = cache.canonicalize(document)
     return _Hashed(
-        hashlib.sha256(canonical.encode("utf-8")).digest(),
-        expansion.dropped_terms,
-        expansion.invalid_iris,
+        hashlib.sha256(canonical.nquads.encode("utf-8")).digest(),
+        canonical.dropped_terms,
+        canonical.invalid_iris,
     )
 
 
@@ -130,6 +134,17 @@ class _EdDsaSuite:
     def _hash(self, document: Mapping[str, Any], cache: ExpansionCache) -> _Hashed:
         return _rdfc_hash(document, cache) if self.rdfc else _jcs_hash(document, cache)
 
+    def _config_hash(self, config_doc: Mapping[str, Any], cache: ExpansionCache) -> _Hashed:
+        """Proof options repeat (same key, same second): remember their hashes."""
+        key = (self.rdfc, json.dumps(config_doc, sort_keys=True, ensure_ascii=False))
+        found = _CONFIG_HASHES.get(key)
+        if found is None:
+            found = self._hash(config_doc, cache)
+            if len(_CONFIG_HASHES) >= _CONFIG_HASHES_MAX:
+                _CONFIG_HASHES.pop(next(iter(_CONFIG_HASHES)), None)
+            _CONFIG_HASHES[key] = found
+        return found
+
     def _config_context(self, unsecured: Mapping[str, Any]) -> list[Any]:
         return _contexts(unsecured)
 
@@ -149,7 +164,7 @@ class _EdDsaSuite:
         )
         doc_hash = self._hash(unsecured, cache)
         config_doc = {**config, "@context": self._config_context(unsecured)}
-        config_hash = self._hash(config_doc, cache)
+        config_hash = self._config_hash(config_doc, cache)
         for hashed, what in ((doc_hash, "document"), (config_hash, "proof options")):
             if hashed.undefined_terms:
                 raise UndefinedTerm(
@@ -215,7 +230,7 @@ class _EdDsaSuite:
             config_doc = {**config, "@context": doc_context}
         try:
             doc_hash = self._hash(unsecured, cache)
-            config_hash = self._hash(config_doc, cache)
+            config_hash = self._config_hash(config_doc, cache)
         except ContextNotAllowed as exc:
             return ProofCheck(False, exc.code, exc.message)
         except (JsonLdError, OpenlerError) as exc:
