@@ -47,16 +47,16 @@ import sys
 import threading
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from types import CodeType, FrameType
 from typing import Any, Final
 
 from c14n.Canonicalize import canonicalize
-from cachetools import LRUCache
 from frozendict import frozendict
 from pyld import iri_resolver, jsonld
 from pyld.context_resolver import ContextResolver
-from pyld.resolved_context import ResolvedContext
+from pyld.resolved_context import MAX_ACTIVE_CONTEXTS, ResolvedContext
 
 from openler.core.jsonld.loader import BundledLoader
 
@@ -66,6 +66,18 @@ PyldLoader = Callable[..., dict[str, Any]]
 
 _PROCESS_CONTEXT: Final[CodeType] = jsonld.JsonLdProcessor._process_context.__code__
 _PROCESSOR: Final[type] = jsonld.JsonLdProcessor
+# The pyld methods that process contexts for the expansion algorithm itself.
+_EXPANSION_CODES: Final[frozenset[CodeType]] = frozenset(
+    getattr(jsonld.JsonLdProcessor, name).__code__
+    for name in (
+        "_expand",
+        "_expand_object",
+        "_prepare_nested_context",
+        "_expand_index_map",
+        "process_context",
+    )
+)
+_MAX_CALLER_DEPTH: Final[int] = 4
 # Fresh `_uuid`s for the copies we hand out. pyld only compares them; a process-unique prefix
 # plus a counter can never collide with each other or with a uuid1() string.
 _UUID_PREFIX: Final[str] = f"openler-{uuid.uuid4().hex}-"
@@ -75,6 +87,7 @@ _CLONE_KEYS: Final[frozenset[str]] = frozenset(
 )
 _ROOT_KEYS: Final[frozenset[str]] = frozenset({"_uuid", "processingMode", "mappings"})
 _MAX_ROOTS: Final[int] = 8
+_MAX_ACTIVE_CONTEXTS: Final[int] = int(MAX_ACTIVE_CONTEXTS)
 _UUID: Final[object] = object()  # template placeholders
 _PREVIOUS: Final[object] = object()
 
@@ -142,6 +155,33 @@ def _dicts(value: Any) -> Iterator[dict[str, Any]]:
             stack.extend(cur)
 
 
+class _LRU:
+    """A bounded least-recently-used map (the caller holds the lock)."""
+
+    __slots__ = ("_data", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: Hashable) -> Any:
+        data = self._data
+        if key not in data:
+            return None
+        data.move_to_end(key)
+        return data[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        data = self._data
+        data[key] = value
+        data.move_to_end(key)
+        while len(data) > self.maxsize:
+            data.popitem(last=False)
+
+
 class ContextCache:
     """Shared, bounded, thread-safe state for one document loader."""
 
@@ -160,8 +200,9 @@ class ContextCache:
         self._urls: dict[str, tuple[Any, str, Any]] = {}
         self._trusted: dict[int, _Trusted] = {}
         self._roots: dict[str, _Node] = {}
-        self._processed_trusted: LRUCache[Hashable, _Node] = LRUCache(maxsize=max_trusted)
-        self._processed_untrusted: LRUCache[Hashable, _Node] = LRUCache(maxsize=max_untrusted)
+        self._iris = _LRU(256)
+        self._processed_trusted = _LRU(max_trusted)
+        self._processed_untrusted = _LRU(max_untrusted)
 
     def operation(self) -> OperationResolver:
         """A resolver for one ``expand`` call (pass it as ``options['contextResolver']``)."""
@@ -174,11 +215,24 @@ class ContextCache:
                 "trusted_objects": len(self._trusted),
                 "processed_trusted": len(self._processed_trusted),
                 "processed_untrusted": len(self._processed_untrusted),
-                "max_trusted": int(self._processed_trusted.maxsize),
-                "max_untrusted": int(self._processed_untrusted.maxsize),
+                "max_trusted": self._processed_trusted.maxsize,
+                "max_untrusted": self._processed_untrusted.maxsize,
             }
 
     # -- URLs -------------------------------------------------------------------------------
+
+    def resolve_iri(self, url: str, base: Any) -> Any:
+        """``iri_resolver.resolve(url, base)``, remembered for string arguments."""
+        if not isinstance(base, str) or len(url) + len(base) > 2048:
+            return iri_resolver.resolve(url, base)
+        with self._lock:
+            found = self._iris.get((url, base))
+        if found is None:
+            found = iri_resolver.resolve(url, base)
+            if isinstance(found, str):
+                with self._lock:
+                    self._iris.put((url, base), found)
+        return found
 
     def load(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """pyld document loader: the stored, already URL-resolved context, or the real loader."""
@@ -219,49 +273,82 @@ class ContextCache:
             return node
 
     def clone_of(self, node: _Node) -> _Node:
+        clone = node.clone
+        if clone is not None:
+            return clone
         with self._lock:
             if node.clone is None:
                 node.clone = _Node(None, trusted=node.trusted)
             return node.clone
 
+    def _processed(self, node: _Node, token: Token) -> _LRU:
+        if node.trusted and isinstance(token, _Trusted):
+            return self._processed_trusted
+        return self._processed_untrusted
+
     def lookup(self, node: _Node, token: Token, flags: Flags) -> _Node | None:
-        trusted = node.trusted and isinstance(token, _Trusted)
-        cache = self._processed_trusted if trusted else self._processed_untrusted
+        cache = self._processed(node, token)
         with self._lock:
-            return cache.get((node.serial, token, flags))
+            found: _Node | None = cache.get((node.serial, token, flags))
+            return found
 
     def store(self, node: _Node, token: Token, flags: Flags, processed: Mapping[str, Any]) -> _Node:
-        trusted = node.trusted and isinstance(token, _Trusted)
         template = tuple(
             (k, _UUID if k == "_uuid" else _PREVIOUS if k == "previousContext" else v)
             for k, v in processed.items()
         )
-        child = _Node(template, trusted)
-        cache = self._processed_trusted if trusted else self._processed_untrusted
+        child = _Node(template, node.trusted and isinstance(token, _Trusted))
+        cache = self._processed(node, token)
+        key = (node.serial, token, flags)
         with self._lock:
-            existing = cache.get((node.serial, token, flags))
+            existing: _Node | None = cache.get(key)
             if existing is not None:
                 return existing
-            cache[(node.serial, token, flags)] = child
+            cache.put(key, child)
         return child
 
 
 class _OpResolved(ResolvedContext):  # type: ignore[misc]
-    """pyld's ResolvedContext (same uuid-keyed LRU) that can also consult the shared cache."""
+    """pyld's ResolvedContext that can also consult the shared cache.
+
+    Its per-operation cache behaves exactly like pyld's (an LRU of ``MAX_ACTIVE_CONTEXTS``
+    entries keyed by the active context's ``_uuid``; ``get`` refreshes an entry), but is an
+    ``OrderedDict`` created on first use: most of these objects never hold anything."""
 
     def __init__(self, op: OperationResolver, document: Any, token: Token | None) -> None:
-        super().__init__(document)
+        # ResolvedContext.__init__ only sets ``document`` and ``cache``.
+        self.document = document
         self.op = op
         self.token = token
+        self._lru: OrderedDict[Any, Any] | None = None
+
+    def _get(self, key: Any) -> Any:
+        lru = self._lru
+        if lru is None or key not in lru:
+            return None
+        lru.move_to_end(key)
+        return lru[key]
+
+    def _put(self, key: Any, value: Any) -> None:
+        lru = self._lru
+        if lru is None:
+            lru = self._lru = OrderedDict()
+        if key in lru:
+            lru[key] = value
+            lru.move_to_end(key)
+            return
+        if len(lru) >= _MAX_ACTIVE_CONTEXTS:
+            lru.popitem(last=False)
+        lru[key] = value
 
     def get_processed(self, active_ctx: Mapping[str, Any]) -> Any:
-        hit = self.cache.get(active_ctx["_uuid"])
+        hit = self._get(active_ctx["_uuid"])
         if hit is not None or self.token is None or self.op.exact:
             return hit
         return self.op.shared_get(self, active_ctx, sys._getframe(1))
 
     def set_processed(self, active_ctx: Mapping[str, Any], processed: Any) -> None:
-        self.cache[active_ctx["_uuid"]] = processed
+        self._put(active_ctx["_uuid"], processed)
         if self.token is not None and not self.op.exact:
             self.op.shared_set(self, active_ctx, processed, sys._getframe(1))
 
@@ -335,7 +422,7 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
     def _resolve_remote_context(
         self, active_ctx: Any, url: str, base: Any, cycles: set[str]
     ) -> Any:
-        url = iri_resolver.resolve(url, base)
+        url = self._cache.resolve_iri(url, base)
         context, remote_doc = self._fetch_context(active_ctx, url, cycles)
         base = remote_doc.get("documentUrl", url)
         stored = self._cache.url_value(url)
@@ -369,8 +456,17 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
         call (not a scoped-context pre-validation) of the unmodified pyld method."""
         if frame.f_code is not _PROCESS_CONTEXT:
             return None
+        # Who called it: a scoped-context pre-validation (nested in _process_context: its
+        # `cycles` and partial active context make it unshareable) or the expansion algorithm.
+        # Walk a few frames so that a wrapper around pyld's method cannot hide the nesting.
         caller = frame.f_back
-        if caller is None or caller.f_code is _PROCESS_CONTEXT:
+        for _ in range(_MAX_CALLER_DEPTH):
+            if caller is None or caller.f_code is _PROCESS_CONTEXT:
+                return None
+            if caller.f_code in _EXPANSION_CODES:
+                break
+            caller = caller.f_back
+        else:
             return None
         local = frame.f_locals
         options = local.get("options")
@@ -433,7 +529,7 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
             return None
         processed = child.instantiate(active_ctx)
         # What pyld's set_processed would have recorded had it computed the context itself.
-        resolved.cache[active_ctx["_uuid"]] = processed
+        resolved._put(active_ctx["_uuid"], processed)
         self._registry[id(processed)] = (processed, child)
         return processed
 

@@ -155,11 +155,21 @@ class _Shape:
 class ExpansionCache:
     """Expands documents to quads, reusing templates for shapes seen before.
 
-    Thread-safe; bounded to ``max_shapes`` shapes (least recently used evicted)."""
+    Thread-safe; bounded to ``max_shapes`` shapes (least recently used evicted). A shape
+    is learned the ``learn_after``-th time it is seen (1: at once; 2, the default: when it
+    repeats), so one-off documents pay for one expansion only."""
 
-    def __init__(self, loader: BundledLoader | None = None, *, max_shapes: int = 256) -> None:
+    def __init__(
+        self,
+        loader: BundledLoader | None = None,
+        *,
+        max_shapes: int = 256,
+        learn_after: int = 2,
+    ) -> None:
         self._loader = loader or default_loader()
         self._max_shapes = max_shapes
+        self._learn_after = learn_after
+        self._sightings: OrderedDict[tuple[Any, ...], None] = OrderedDict()
         self._shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
         self._lock = threading.Lock()
         self._forbidden_schemes = _context_terms(self._loader)
@@ -207,6 +217,19 @@ class ExpansionCache:
             if shape is not None:
                 self._shapes.move_to_end(shape_key)
         if shape is None:
+            # A shape seen once may never come back: learning it costs two extra
+            # expansions, so wait until it repeats.
+            with self._lock:
+                first_time = shape_key not in self._sightings
+                if first_time:
+                    self._sightings[shape_key] = None
+                    while len(self._sightings) > 4 * self._max_shapes:
+                        self._sightings.popitem(last=False)
+                else:
+                    del self._sightings[shape_key]
+            if first_time and self._learn_after > 1:
+                self.misses += 1
+                return to_quads(document, self._loader)
             shape = self._learn_shape(document, values)
             with self._lock:
                 self._shapes[shape_key] = shape
