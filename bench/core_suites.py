@@ -26,16 +26,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
-from pyld import jsonld  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from pyld import jsonld
 
-from bench.sample import realistic_credential  # noqa: E402
-from openler.core import KeyPair, issue_jwt, sign, verify_credential  # noqa: E402
-from openler.core.jsonld.loader import default_loader  # noqa: E402
-from openler.core.jsonld.template import ExpansionCache  # noqa: E402
-from openler.core.keys.multibase import b58encode  # noqa: E402
-from openler.core.proofs import SUITES, ProofOptions  # noqa: E402
-from openler.core.verification import VerifyPolicy  # noqa: E402
+from bench.sample import realistic_credential
+from openler.core import KeyPair, issue_jwt, sign, verify_credential
+from openler.core.jsonld.loader import default_loader
+from openler.core.jsonld.template import ExpansionCache
+from openler.core.keys.multibase import b58encode
+from openler.core.proofs import SUITES, ProofOptions
+from openler.core.verification import VerifyPolicy
 
 NOW = datetime(2026, 7, 1, tzinfo=UTC)
 KEY = KeyPair.from_seed(bytes(range(32)))
@@ -50,7 +50,8 @@ def credential(n: int, *, unseen: bool = False) -> dict[str, Any]:
     if unseen:  # a new shape every time: an array of n + 1 tags
         doc["credentialSubject"]["achievement"]["tag"] = [f"t{i}" for i in range(n % 400 + 1)]
         doc["credentialSubject"]["achievement"]["alignment"] = doc["credentialSubject"][
-            "achievement"]["alignment"][: 1 + (n // 400) % 3]
+            "achievement"
+        ]["alignment"][: 1 + (n // 400) % 3]
     return doc
 
 
@@ -74,13 +75,23 @@ def _plain_loader(url: str, options: Any = None) -> dict[str, Any]:
 
 
 def straightforward_sign(doc: dict[str, Any]) -> str:
-    proof = {"@context": doc["@context"], "type": "DataIntegrityProof",
-             "cryptosuite": "eddsa-rdfc-2022", "created": "2026-07-01T00:00:00Z",
-             "verificationMethod": KEY.key_id, "proofPurpose": "assertionMethod"}
-    opts = {"algorithm": "URDNA2015", "format": "application/n-quads",
-            "documentLoader": _plain_loader}
-    data = (hashlib.sha256(jsonld.normalize(proof, opts).encode()).digest()
-            + hashlib.sha256(jsonld.normalize(doc, opts).encode()).digest())
+    proof = {
+        "@context": doc["@context"],
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-07-01T00:00:00Z",
+        "verificationMethod": KEY.key_id,
+        "proofPurpose": "assertionMethod",
+    }
+    opts = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "documentLoader": _plain_loader,
+    }
+    data = (
+        hashlib.sha256(jsonld.normalize(proof, opts).encode()).digest()
+        + hashlib.sha256(jsonld.normalize(doc, opts).encode()).digest()
+    )
     return "z" + b58encode(KEY.sign(data))
 
 
@@ -97,12 +108,27 @@ def main() -> None:
     pub = raw.public_key()
     msg = bytes(64)
     sig = raw.sign(msg)
-    rows.append(("raw Ed25519 (cryptography), 64-byte message", "sign",
-                 rate(lambda i: raw.sign(msg), sec, runs)))
-    rows.append(("raw Ed25519 (cryptography), 64-byte message", "verify",
-                 rate(lambda i: pub.verify(sig, msg), sec, runs)))
-    rows.append(("straightforward pyld pipeline (eddsa-rdfc-2022)", "sign",
-                 rate(lambda i: straightforward_sign(credential(i)), sec, runs)))
+    rows.append(
+        (
+            "raw Ed25519 (cryptography), 64-byte message",
+            "sign",
+            rate(lambda i: raw.sign(msg), sec, runs),
+        )
+    )
+    rows.append(
+        (
+            "raw Ed25519 (cryptography), 64-byte message",
+            "verify",
+            rate(lambda i: pub.verify(sig, msg), sec, runs),
+        )
+    )
+    rows.append(
+        (
+            "straightforward pyld pipeline (eddsa-rdfc-2022)",
+            "sign",
+            rate(lambda i: straightforward_sign(credential(i)), sec, runs),
+        )
+    )
 
     pool = [credential(i) for i in range(2000)]
     for name in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"):
@@ -112,29 +138,83 @@ def main() -> None:
         cache = ExpansionCache()
         opts = ProofOptions(created=NOW)
         label = f"{name}, seen shape"
-        rows.append((label, "sign()", rate(
-            lambda i, n=name: sign(pool[i % 2000], SIGNER, suites=[n], created=NOW,
-                                   cache=cache), sec, runs)))
-        rows.append((label, "verify proof", rate(
-            lambda i, s=suite, u=unsecured, d=signed: s.verify_proof(
-                u[i % 2000], d[i % 2000]["proof"], KEY.public_key, cache=cache), sec, runs)))
+        rows.append(
+            (
+                label,
+                "sign()",
+                rate(
+                    lambda i, n=name, c=cache: sign(
+                        pool[i % 2000], SIGNER, suites=[n], created=NOW, cache=c
+                    ),
+                    sec,
+                    runs,
+                ),
+            )
+        )
+        rows.append(
+            (
+                label,
+                "verify proof",
+                rate(
+                    lambda i, s=suite, u=unsecured, d=signed, c=cache: s.verify_proof(
+                        u[i % 2000], d[i % 2000]["proof"], KEY.public_key, cache=c
+                    ),
+                    sec,
+                    runs,
+                ),
+            )
+        )
         if name != "eddsa-jcs-2022":
             label = f"{name}, unseen shape"
-            rows.append((label, "sign()", rate(
-                lambda i, n=name: sign(credential(i, unseen=True), SIGNER, suites=[n],
-                                       created=NOW, cache=ExpansionCache()), sec, runs)))
+            rows.append(
+                (
+                    label,
+                    "sign()",
+                    rate(
+                        lambda i, n=name: sign(
+                            credential(i, unseen=True),
+                            SIGNER,
+                            suites=[n],
+                            created=NOW,
+                            cache=ExpansionCache(),
+                        ),
+                        sec,
+                        runs,
+                    ),
+                )
+            )
         _ = opts
 
     token_pool = [issue_jwt(d, SIGNER, issued_at=NOW) for d in pool[:200]]
-    rows.append(("vc-jwt (EdDSA)", "issue_jwt()", rate(
-        lambda i: issue_jwt(pool[i % 2000], SIGNER, issued_at=NOW, validate_schema=False),
-        sec, runs)))
+    rows.append(
+        (
+            "vc-jwt (EdDSA)",
+            "issue_jwt()",
+            rate(
+                lambda i: issue_jwt(pool[i % 2000], SIGNER, issued_at=NOW, validate_schema=False),
+                sec,
+                runs,
+            ),
+        )
+    )
     policy = VerifyPolicy().with_skip(["status"])
-    rows.append(("vc-jwt (EdDSA)", "verify_credential()", rate(
-        lambda i: verify_credential(token_pool[i % 200], now=NOW, policy=policy), sec, runs)))
+    rows.append(
+        (
+            "vc-jwt (EdDSA)",
+            "verify_credential()",
+            rate(
+                lambda i: verify_credential(token_pool[i % 200], now=NOW, policy=policy), sec, runs
+            ),
+        )
+    )
     signed = [sign(d, SIGNER, created=NOW) for d in pool]
-    rows.append(("eddsa-rdfc-2022, seen shape", "verify_credential() (all checks)", rate(
-        lambda i: verify_credential(signed[i % 2000], now=NOW, policy=policy), sec, runs)))
+    rows.append(
+        (
+            "eddsa-rdfc-2022, seen shape",
+            "verify_credential() (all checks)",
+            rate(lambda i: verify_credential(signed[i % 2000], now=NOW, policy=policy), sec, runs),
+        )
+    )
 
     report = render(rows, sec, runs)
     print(report)

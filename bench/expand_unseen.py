@@ -18,6 +18,7 @@ import argparse
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from pyld import __about__, jsonld  # type: ignore[import-untyped]
 from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
 from bench.sample import realistic_credential
-from openler.core.jsonld import expand
+from openler.core.jsonld import expand, resolver
 from openler.core.jsonld.loader import BundledLoader, default_loader
 from openler.core.jsonld.resolver import operation_resolver
 
@@ -40,6 +41,8 @@ def _pyld_default(loader: BundledLoader) -> Any:
 
 def _run(factory: Callable[[BundledLoader], Any], first: int, count: int) -> float:
     expand.operation_resolver = factory  # type: ignore[assignment]
+    # "before" also had pyld's real uuid1() (openler.core.jsonld.resolver swaps it on import).
+    jsonld.uuid = uuid if factory is _pyld_default else resolver._PyldUuid
     docs = [realistic_credential(n) for n in range(first, first + count)]
     start = time.perf_counter()
     for doc in docs:
@@ -67,6 +70,7 @@ def main() -> None:
         after.append(_run(operation_resolver, next_n, args.docs))
         next_n += args.docs
     expand.operation_resolver = operation_resolver
+    jsonld.uuid = resolver._PyldUuid
 
     b, a = statistics.median(before), statistics.median(after)
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")

@@ -34,6 +34,7 @@ for a broken setup or for input the caller asked us to sign, build or parse::
         ├── StatusListTypeMismatch    status_list_type_mismatch
         ├── StatusPurposeMismatch     status_purpose_mismatch
         ├── StatusListCredentialMismatch  status_list_credential_mismatch
+        ├── StatusListNotFound        status_list_not_found
         └── UnsupportedStatusType     unsupported_status_type
 """
 
@@ -63,6 +64,7 @@ __all__ = [
     "StatusListError",
     "StatusListIndexOutOfRange",
     "StatusListMalformed",
+    "StatusListNotFound",
     "StatusListTooLarge",
     "StatusListTooShort",
     "StatusListTypeMismatch",
@@ -217,6 +219,15 @@ class StatusListCredentialMismatch(StatusListError):
     """The entry's statusListCredential is not the list credential's id (when required)."""
 
     code = "status_list_credential_mismatch"
+
+
+class StatusListNotFound(StatusListError):
+    """Nothing is published at the status list's URL (a folder without the file, HTTP 404).
+
+    The counterpart of :class:`DidNotFound`: a chain of fetchers tries its next member
+    only on this error."""
+
+    code = "status_list_not_found"
 
 
 class UnsupportedStatusType(StatusListError):

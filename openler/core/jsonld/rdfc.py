@@ -14,9 +14,8 @@ This is where pyld's own serializer differs from every other implementation.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from openler.core.errors import CanonicalizationLimit
@@ -52,8 +51,8 @@ _ESCAPES: dict[int, str] = {
 }
 _NEEDS_ESCAPE = re.compile('[\x00-\x1f\x7f"\\\\]')
 
-#: Default cap on recursive N-degree hashing calls (poison-graph protection).
-DEFAULT_MAX_DEEP_CALLS = 4096
+#: Default cap on N-degree hashing work, calls plus permutations (poison-graph protection).
+DEFAULT_MAX_DEEP_CALLS = 10_000
 
 
 def escape_literal(value: str) -> str:
@@ -162,7 +161,13 @@ def _hash_n_degree(state: _State, node: str, issuer: _Issuer) -> tuple[str, _Iss
         data.append(related_hash)
         chosen_path = ""
         chosen_issuer: _Issuer | None = None
-        for permutation in itertools.permutations(groups[related_hash]):
+        for permutation in _distinct_permutations(groups[related_hash]):
+            # Permutations are work too: m copies of one related node give m! of them.
+            state.deep_calls += 1
+            if state.deep_calls > state.max_deep_calls:
+                raise CanonicalizationLimit(
+                    "The document's blank nodes are too entangled to canonicalize within limits."
+                )
             issuer_copy = issuer.copy()
             path = ""
             recursion: list[str] = []
@@ -196,6 +201,26 @@ def _hash_n_degree(state: _State, node: str, issuer: _Issuer) -> tuple[str, _Iss
         assert chosen_issuer is not None
         issuer = chosen_issuer
     return _sha256("".join(data)), issuer
+
+
+def _distinct_permutations(items: list[str]) -> Iterator[tuple[str, ...]]:
+    """Each distinct ordering once (lexicographic next-permutation). A node related
+    through m quads appears m times in its group; its m! identical orderings give the
+    same path, so walking them once gives the same result as the spec's loop."""
+    current = sorted(items)
+    n = len(current)
+    while True:
+        yield tuple(current)
+        i = n - 2
+        while i >= 0 and current[i] >= current[i + 1]:
+            i -= 1
+        if i < 0:
+            return
+        j = n - 1
+        while current[j] <= current[i]:
+            j -= 1
+        current[i], current[j] = current[j], current[i]
+        current[i + 1 :] = reversed(current[i + 1 :])
 
 
 def canonical_labels(

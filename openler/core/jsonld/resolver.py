@@ -34,6 +34,10 @@ shared result (new ``_uuid``, this document's ``previousContext``) is handed out
 pyld had just computed it. Documents with ``@import`` (whose processing mutates context
 documents) switch their operation to pyld's plain behaviour over private copies.
 
+Contexts with keyword-like terms or values (``"@foo"``) are never shared, so that every
+document still gets pyld's SyntaxWarning. pyld's ``uuid1()`` is swapped for a counter (see
+``_PyldUuid``; the only pyld global this module touches).
+
 Bounds: trusted-only results (bundled contexts) and results involving any inline context from a
 document live in separate LRUs, so untrusted documents cannot evict the bundled working set;
 contexts whose JCS text is longer than ``max_inline_chars`` are never shared. The URL cache
@@ -43,6 +47,7 @@ holds only documents the loader actually served (a finite set).
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 import threading
 import uuid
@@ -60,9 +65,10 @@ from pyld.resolved_context import MAX_ACTIVE_CONTEXTS, ResolvedContext
 
 from openler.core.jsonld.loader import BundledLoader
 
-__all__ = ["ContextCache", "context_cache", "operation_resolver"]
+__all__ = ["ContextCache", "OperationResolver", "context_cache", "operation_resolver"]
 
 PyldLoader = Callable[..., dict[str, Any]]
+Flags = tuple[bool, bool, str]
 
 _PROCESS_CONTEXT: Final[CodeType] = jsonld.JsonLdProcessor._process_context.__code__
 _PROCESSOR: Final[type] = jsonld.JsonLdProcessor
@@ -78,36 +84,56 @@ _EXPANSION_CODES: Final[frozenset[CodeType]] = frozenset(
     )
 )
 _MAX_CALLER_DEPTH: Final[int] = 4
-# Fresh `_uuid`s for the copies we hand out. pyld only compares them; a process-unique prefix
-# plus a counter can never collide with each other or with a uuid1() string.
-_UUID_PREFIX: Final[str] = f"openler-{uuid.uuid4().hex}-"
-_uuid_counter: Iterator[int] = itertools.count()
 _CLONE_KEYS: Final[frozenset[str]] = frozenset(
     {"mappings", "previousContext", "_uuid", "@base", "@language", "@vocab"}
 )
 _ROOT_KEYS: Final[frozenset[str]] = frozenset({"_uuid", "processingMode", "mappings"})
 _MAX_ROOTS: Final[int] = 8
 _MAX_ACTIVE_CONTEXTS: Final[int] = int(MAX_ACTIVE_CONTEXTS)
-_UUID: Final[object] = object()  # template placeholders
-_PREVIOUS: Final[object] = object()
+_KEYWORDS: Final[frozenset[str]] = frozenset(jsonld.KEYWORDS)
+_KEYWORD_LIKE: Final[re.Pattern[str]] = re.compile(jsonld.KEYWORD_PATTERN)
 
-Flags = tuple[bool, bool, str]
+# Identifiers for active contexts. pyld only compares them (as cache keys); a process-unique
+# prefix plus a counter can collide neither with each other nor with a uuid1() string.
+_ID_PREFIX: Final[str] = f"openler-{uuid.uuid4().hex}-"
+_ids: Iterator[int] = itertools.count()
+
+
+def _new_id() -> str:
+    return f"{_ID_PREFIX}{next(_ids)}"
+
+
+class _PyldUuid:
+    """Stands in for the ``uuid`` module inside ``pyld.jsonld``, whose only use of it is
+    ``str(uuid.uuid1())`` to name a new active context. ``uuid1()`` costs ~9 µs here (libuuid's
+    time-safe generator); pyld calls it for every type-scoped context of every node, about a
+    tenth of the whole expansion once contexts are cached. Names stay unique per process."""
+
+    uuid1 = staticmethod(_new_id)
+
+
+# THE ONE MUTATION OF A PYLD GLOBAL (done once, on import): pyld.jsonld's `uuid` module
+# reference. Nothing else in pyld is patched; its files are untouched.
+if jsonld.uuid is uuid:
+    jsonld.uuid = _PyldUuid
 
 
 class _Trusted:
     """A context object inside a document the loader served; never mutated once registered."""
 
-    __slots__ = ("_key", "obj")
+    __slots__ = ("_key", "has_import", "obj")
 
     def __init__(self, obj: dict[str, Any]) -> None:
         self.obj = obj
         self._key: str | None = None
+        self.has_import = _has_import(obj)
 
     def key(self) -> str:
         """pyld's key for this object: its JCS text (computed once, not once per document)."""
-        if self._key is None:
-            self._key = canonicalize(dict(self.obj)).decode("UTF-8")
-        return self._key
+        key = self._key
+        if key is None:
+            key = self._key = canonicalize(dict(self.obj)).decode("UTF-8")
+        return key
 
 
 Token = _Trusted | str
@@ -116,24 +142,22 @@ Token = _Trusted | str
 class _Node:
     """A class of structurally identical active contexts (see the module docstring)."""
 
-    __slots__ = ("clone", "serial", "template", "trusted")
+    __slots__ = ("clone", "has_previous", "serial", "template", "trusted")
 
-    def __init__(self, template: tuple[tuple[str, Any], ...] | None, trusted: bool) -> None:
-        self.serial = next(_uuid_counter)
+    def __init__(self, template: dict[str, Any] | None, trusted: bool) -> None:
+        self.serial = next(_ids)
         self.template = template
+        self.has_previous = template is not None and "previousContext" in template
         self.trusted = trusted
         self.clone: _Node | None = None
 
     def instantiate(self, active_ctx: Mapping[str, Any]) -> frozendict[str, Any]:
-        assert self.template is not None
-        out: dict[str, Any] = {}
-        for key, value in self.template:
-            if value is _UUID:
-                out[key] = f"{_UUID_PREFIX}{next(_uuid_counter)}"
-            elif value is _PREVIOUS:
-                out[key] = active_ctx["previousContext"]
-            else:
-                out[key] = value
+        """A new active context of this class for ``active_ctx``, as if pyld had processed it:
+        its own ``_uuid`` and ``active_ctx``'s previous context (keys keep pyld's order)."""
+        out = dict(self.template or ())
+        out["_uuid"] = _new_id()
+        if self.has_previous:
+            out["previousContext"] = active_ctx["previousContext"]
         return frozendict(out)
 
 
@@ -142,6 +166,24 @@ def _has_import(ctx: Mapping[str, Any]) -> bool:
         return True
     inner = ctx.get("@context")
     return isinstance(inner, Mapping) and "@import" in inner
+
+
+def _may_warn(value: Any) -> bool:
+    """Whether processing this context could warn (pyld warns about terms and IRIs that look
+    like keywords, e.g. ``"@foo"``): such a context is always processed, never shared, so
+    that every document gets its warnings."""
+    stack = [value]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, str):
+            if cur.startswith("@") and cur not in _KEYWORDS and _KEYWORD_LIKE.match(cur):
+                return True
+        elif isinstance(cur, Mapping):
+            stack.extend(cur.keys())
+            stack.extend(cur.values())
+        elif isinstance(cur, (list, tuple)):
+            stack.extend(cur)
+    return False
 
 
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
@@ -198,7 +240,7 @@ class ContextCache:
         self.max_inline_chars = max_inline_chars
         # url -> (the context's @context value with its URLs resolved, documentUrl, tag)
         self._urls: dict[str, tuple[Any, str, Any]] = {}
-        self._trusted: dict[int, _Trusted] = {}
+        self.trusted: dict[int, _Trusted] = {}
         self._roots: dict[str, _Node] = {}
         self._iris = _LRU(256)
         self._processed_trusted = _LRU(max_trusted)
@@ -212,7 +254,7 @@ class ContextCache:
         with self._lock:
             return {
                 "urls": len(self._urls),
-                "trusted_objects": len(self._trusted),
+                "trusted_objects": len(self.trusted),
                 "processed_trusted": len(self._processed_trusted),
                 "processed_untrusted": len(self._processed_untrusted),
                 "max_trusted": self._processed_trusted.maxsize,
@@ -256,12 +298,10 @@ class ContextCache:
             if url in self._urls:
                 return
             self._urls[url] = (value, document_url, tag)
+            if _may_warn(value):  # left to the per-document path (see _may_warn)
+                return
             for obj in _dicts(value):
-                self._trusted.setdefault(id(obj), _Trusted(obj))
-
-    def trusted(self, obj: object) -> _Trusted | None:
-        found = self._trusted.get(id(obj))
-        return found if found is not None and found.obj is obj else None
+                self.trusted.setdefault(id(obj), _Trusted(obj))
 
     # -- processed contexts -----------------------------------------------------------------
 
@@ -293,11 +333,7 @@ class ContextCache:
             return found
 
     def store(self, node: _Node, token: Token, flags: Flags, processed: Mapping[str, Any]) -> _Node:
-        template = tuple(
-            (k, _UUID if k == "_uuid" else _PREVIOUS if k == "previousContext" else v)
-            for k, v in processed.items()
-        )
-        child = _Node(template, node.trusted and isinstance(token, _Trusted))
+        child = _Node(dict(processed), node.trusted and isinstance(token, _Trusted))
         cache = self._processed(node, token)
         key = (node.serial, token, flags)
         with self._lock:
@@ -322,33 +358,33 @@ class _OpResolved(ResolvedContext):  # type: ignore[misc]
         self.token = token
         self._lru: OrderedDict[Any, Any] | None = None
 
-    def _get(self, key: Any) -> Any:
+    def get_cached(self, key: Any) -> Any:
         lru = self._lru
         if lru is None or key not in lru:
             return None
         lru.move_to_end(key)
         return lru[key]
 
-    def _put(self, key: Any, value: Any) -> None:
+    def put_cached(self, key: Any, value: Any) -> None:
         lru = self._lru
         if lru is None:
             lru = self._lru = OrderedDict()
-        if key in lru:
+        elif key in lru:
             lru[key] = value
             lru.move_to_end(key)
             return
-        if len(lru) >= _MAX_ACTIVE_CONTEXTS:
+        elif len(lru) >= _MAX_ACTIVE_CONTEXTS:
             lru.popitem(last=False)
         lru[key] = value
 
     def get_processed(self, active_ctx: Mapping[str, Any]) -> Any:
-        hit = self._get(active_ctx["_uuid"])
+        hit = self.get_cached(active_ctx["_uuid"])
         if hit is not None or self.token is None or self.op.exact:
             return hit
         return self.op.shared_get(self, active_ctx, sys._getframe(1))
 
     def set_processed(self, active_ctx: Mapping[str, Any], processed: Any) -> None:
-        self._put(active_ctx["_uuid"], processed)
+        self.put_cached(active_ctx["_uuid"], processed)
         if self.token is not None and not self.op.exact:
             self.op.shared_set(self, active_ctx, processed, sys._getframe(1))
 
@@ -359,13 +395,22 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
     :class:`ContextCache`."""
 
     def __init__(self, cache: ContextCache) -> None:
-        super().__init__({}, cache.load)
+        super().__init__(None, cache.load)
         self._cache = cache
         self.exact = False
-        self._keys: dict[int, tuple[Any, str, Token | None]] = {}
+        self._keys: dict[int, tuple[Any, str, str | None]] = {}
         self._registry: dict[int, tuple[Any, _Node]] = {}
 
     # -- resolution (pyld's algorithm; only the dict branch and remote loading differ) ------
+
+    def _get(self, key: str) -> Any:
+        # pyld looks in its per-operation cache, then in the shared one; a fresh resolver's
+        # shared cache only ever holds what the per-operation cache holds too.
+        return self.per_op_cache.get(key)
+
+    def _cache_resolved_context(self, key: str, resolved: Any, tag: Any) -> Any:
+        self.per_op_cache[key] = resolved
+        return resolved
 
     def resolve(
         self, active_ctx: Any, context: Any, base: Any, cycles: set[str] | None = None
@@ -376,10 +421,12 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
             context = context["@context"]
         if not isinstance(context, list):
             context = [context]
+        per_op = self.per_op_cache
+        trusted_objects = self._cache.trusted
         all_resolved: list[Any] = []
         for ctx in context:
             if isinstance(ctx, str):
-                resolved = self._get(ctx)
+                resolved = per_op.get(ctx)
                 if not resolved:
                     resolved = self._resolve_remote_context(active_ctx, ctx, base, cycles)
                 if isinstance(resolved, list):
@@ -396,26 +443,32 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
                     code="invalid local context",
                 )
             else:
-                key, token = self._key_of(ctx)
-                resolved = self._get(key)
+                trusted = trusted_objects.get(id(ctx))
+                token: Token | None
+                if trusted is not None and trusted.obj is ctx:
+                    key = trusted.key()
+                    token = trusted
+                    has_import = trusted.has_import
+                else:
+                    key, token = self._inline_key(ctx)
+                    has_import = _has_import(ctx)
+                resolved = per_op.get(key)
                 if not resolved:
                     document = dict(ctx) if self.exact and type(ctx) is dict else ctx
-                    resolved = _OpResolved(self, document, token)
-                    self._cache_resolved_context(key, resolved, "static")
-                if not self.exact and _has_import(ctx):
+                    resolved = per_op[key] = _OpResolved(self, document, token)
+                if has_import and not self.exact:
                     self._enter_exact_mode()
                 all_resolved.append(resolved)
         return all_resolved
 
-    def _key_of(self, ctx: Any) -> tuple[str, Token | None]:
-        trusted = self._cache.trusted(ctx)
-        if trusted is not None:
-            return trusted.key(), trusted
+    def _inline_key(self, ctx: Any) -> tuple[str, str | None]:
+        """pyld's key (JCS text) for a context object of the document, once per object."""
         memo = self._keys.get(id(ctx))
         if memo is not None and memo[0] is ctx:
             return memo[1], memo[2]
         key: str = canonicalize(dict(ctx)).decode("UTF-8")
-        token = key if len(key) <= self._cache.max_inline_chars else None
+        share = len(key) <= self._cache.max_inline_chars and not _may_warn(ctx)
+        token = key if share else None
         self._keys[id(ctx)] = (ctx, key, token)
         return key, token
 
@@ -475,14 +528,14 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
         if (
             local.get("resolved_context") is not resolved
             or type(local.get("self")) is not _PROCESSOR
-            or not isinstance(options, dict)
-            or options.get("contextResolver") is not self
             or type(override) is not bool
             or type(validate) is not bool
+            or type(options) is not dict
+            or options.get("contextResolver") is not self
         ):
             return None
         base = options.get("base", "")
-        if not isinstance(base, str):
+        if type(base) is not str:
             return None
         return (override, validate, base)
 
@@ -490,53 +543,51 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
         found = self._registry.get(id(ctx))
         if found is not None and found[0] is ctx:
             return found[1]
-        if type(ctx) is frozendict:
+        kind = type(ctx)
+        if kind is dict:
+            # A clone of its previous context: how pyld prepares a type-scoped context.
+            prev = ctx.get("previousContext")
+            if type(prev) is not frozendict or not ctx.keys() <= _CLONE_KEYS:
+                return None
+            for key in ("@base", "@language", "@vocab"):
+                if (key in ctx) != (key in prev) or ctx.get(key) is not prev.get(key):
+                    return None
+            mappings = ctx.get("mappings")
+            if type(mappings) is not dict or mappings != prev.get("mappings"):
+                return None
+            parent = self._node_of(prev)
+            return None if parent is None else self._cache.clone_of(parent)
+        if kind is frozendict and ctx.keys() == _ROOT_KEYS:
+            # pyld's initial context for a processing mode.
             pm = ctx.get("processingMode")
             mappings = ctx.get("mappings")
-            if (
-                ctx.keys() == _ROOT_KEYS
-                and isinstance(pm, str)
-                and type(mappings) is dict
-                and not mappings
-            ):
+            if isinstance(pm, str) and type(mappings) is dict and not mappings:
                 return self._cache.root(pm)
-            return None
-        if type(ctx) is not dict:
-            return None
-        # A clone of its previous context (how pyld prepares a type-scoped context).
-        prev = ctx.get("previousContext")
-        if type(prev) is not frozendict or not ctx.keys() <= _CLONE_KEYS:
-            return None
-        for key in ("@base", "@language", "@vocab"):
-            if (key in ctx) != (key in prev) or ctx.get(key) is not prev.get(key):
-                return None
-        mappings = ctx.get("mappings")
-        if type(mappings) is not dict or mappings != prev.get("mappings"):
-            return None
-        parent = self._node_of(prev)
-        return None if parent is None else self._cache.clone_of(parent)
+        return None
 
     def shared_get(self, resolved: _OpResolved, active_ctx: Any, frame: FrameType) -> Any:
-        assert resolved.token is not None
+        token = resolved.token
+        assert token is not None
         flags = self._flags(frame, resolved)
         if flags is None:
             return None
         node = self._node_of(active_ctx)
         if node is None:
             return None
-        child = self._cache.lookup(node, resolved.token, flags)
+        child = self._cache.lookup(node, token, flags)
         if child is None:
             return None
         processed = child.instantiate(active_ctx)
         # What pyld's set_processed would have recorded had it computed the context itself.
-        resolved._put(active_ctx["_uuid"], processed)
+        resolved.put_cached(active_ctx["_uuid"], processed)
         self._registry[id(processed)] = (processed, child)
         return processed
 
     def shared_set(
         self, resolved: _OpResolved, active_ctx: Any, processed: Any, frame: FrameType
     ) -> None:
-        assert resolved.token is not None
+        token = resolved.token
+        assert token is not None
         if type(processed) is not frozendict or "_uuid" not in processed:
             return
         if ("previousContext" in processed) != ("previousContext" in active_ctx) or (
@@ -549,7 +600,7 @@ class OperationResolver(ContextResolver):  # type: ignore[misc]
         node = self._node_of(active_ctx)
         if node is None:
             return
-        child = self._cache.store(node, resolved.token, flags, processed)
+        child = self._cache.store(node, token, flags, processed)
         self._registry[id(processed)] = (processed, child)
 
 

@@ -48,6 +48,7 @@ _STRUCTURAL_KEYS = frozenset(
 )
 
 _LITERAL, _IRI, _PINNED = 0, 1, 2
+_MAX_TEMPLATES_PER_SHAPE = 32
 
 # A template term: a constant string, or (kind, slot, prefix, suffix).
 _Term = str | tuple[int, int, str, str]
@@ -216,6 +217,20 @@ class ExpansionCache:
             shape = self._shapes.get(shape_key)
             if shape is not None:
                 self._shapes.move_to_end(shape_key)
+        if shape is not None:
+            pins = self._pins(shape, values)
+            template = shape.templates.get(pins, False)
+            if isinstance(template, _Template):
+                self.hits += 1
+                return template, values
+            if template is None:  # this shape and pinning failed its proof before
+                self.misses += 1
+                return to_quads(document, self._loader)
+        self.misses += 1
+        # Learning substitutes tokens for values: a value that already holds token text
+        # would confuse it, so such a document is expanded in full and teaches nothing.
+        if _TOKEN_PREFIX in "\x00".join(values):
+            return to_quads(document, self._loader)
         if shape is None:
             # A shape seen once may never come back: learning it costs two extra
             # expansions, so wait until it repeats.
@@ -228,26 +243,21 @@ class ExpansionCache:
                 else:
                     del self._sightings[shape_key]
             if first_time and self._learn_after > 1:
-                self.misses += 1
                 return to_quads(document, self._loader)
             shape = self._learn_shape(document, values)
             with self._lock:
                 self._shapes[shape_key] = shape
                 while len(self._shapes) > self._max_shapes:
                     self._shapes.popitem(last=False)
-        pins = self._pins(shape, values)
-        template = shape.templates.get(pins, False)
-        if template is False:
-            template = self._build_template(document, values, shape, pins)
-            shape.templates[pins] = template
-            self.misses += 1
-            return template.expansion if template is not None else to_quads(document, self._loader)
-        if template is None:
-            self.misses += 1
-            return to_quads(document, self._loader)
-        self.hits += 1
-        assert isinstance(template, _Template)
-        return template, values
+            pins = self._pins(shape, values)
+        built = self._build_template(document, values, shape, pins)
+        with self._lock:
+            shape.templates[pins] = built
+            # Pinned values (relative ids, vocabulary terms) may vary without end: keep
+            # the most recent templates of a shape only.
+            while len(shape.templates) > _MAX_TEMPLATES_PER_SHAPE:
+                shape.templates.pop(next(iter(shape.templates)))
+        return built.expansion if built is not None else to_quads(document, self._loader)
 
     # -- learning ---------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""openler: Learning and Employment Records."""
