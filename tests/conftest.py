@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 VECTORS = Path(__file__).parent / "vectors"
-STANDARDS = VECTORS / "standards"
+STANDARDS = VECTORS  # copies of ../shared/standards/{vectors,examples}; see SOURCES-standards.md
 
 
 def load_json(path: Path | str) -> Any:

@@ -31,7 +31,7 @@ from openler.core.keys.multibase import (
 )
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
-DID_KEY = json.loads((VECTORS / "did-key/ed25519-x25519.json").read_text())
+DID_KEY = json.loads((VECTORS / "vectors/did-key/ed25519-x25519.json").read_text())
 ED_DID = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
 
 

@@ -16,12 +16,12 @@ from openler.core.keys.multibase import b64url_encode
 from openler.core.ports import Signer
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
-DID_KEY = json.loads((VECTORS / "did-key/ed25519-x25519.json").read_text())
+DID_KEY = json.loads((VECTORS / "vectors/did-key/ed25519-x25519.json").read_text())
 MULTI_KEY_PAIRS = json.loads(
-    (VECTORS / "vc-di-eddsa/proof-set-chain/multiKeyPairs.json").read_text()
+    (VECTORS / "vectors/vc-di-eddsa/proof-set-chain/multiKeyPairs.json").read_text()
 )
-KEY_PAIR = json.loads((VECTORS / "vc-di-eddsa/keyPair.json").read_text())
-OB3 = json.loads((VECTORS / "1edtech-ob3-impl/obv3p0/vector.json").read_text())
+KEY_PAIR = json.loads((VECTORS / "vectors/vc-di-eddsa/keyPair.json").read_text())
+OB3 = json.loads((VECTORS / "vectors/1edtech-ob3-impl/obv3p0/vector.json").read_text())
 ALGORITHMS = ["Ed25519", "P-256"]
 
 

@@ -109,7 +109,7 @@ def test_varint_rejects_negative() -> None:
 
 
 def test_multikey_vector_decodes_to_ed25519() -> None:
-    pair = json.loads((VECTORS / "vc-di-eddsa/keyPair.json").read_text())
+    pair = json.loads((VECTORS / "vectors/vc-di-eddsa/keyPair.json").read_text())
     codec, raw = decode_multikey(pair["publicKeyMultibase"])
     assert codec is Multicodec.ED25519_PUB
     assert len(raw) == 32
@@ -120,7 +120,7 @@ def test_multikey_vector_decodes_to_ed25519() -> None:
 
 
 def test_1edtech_vector_public_key_hex() -> None:
-    vector = json.loads((VECTORS / "1edtech-ob3-impl/obv3p0/vector.json").read_text())
+    vector = json.loads((VECTORS / "vectors/1edtech-ob3-impl/obv3p0/vector.json").read_text())
     codec, raw = decode_multikey(vector["publicKeyMultibase"])
     assert codec is Multicodec.ED25519_PUB
     assert raw.hex() == vector["publicKeyHex"]

@@ -20,7 +20,7 @@ from openler.core.ports import ControllerResolver
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 DCC = VECTORS / "examples/dcc-vc-test-fixtures/dids"
-OB3 = json.loads((VECTORS / "1edtech-ob3-impl/obv3p0/vector.json").read_text())
+OB3 = json.loads((VECTORS / "vectors/1edtech-ob3-impl/obv3p0/vector.json").read_text())
 ALL_PURPOSES = {"assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation"}
 ISSUER = "https://example.edu/issuers/565049"
 

@@ -1,4 +1,4 @@
-"""Example credentials for the model tests (see tests/vectors/SOURCES-examples.md)."""
+"""Example credentials for the model tests (see tests/vectors/README.md)."""
 
 from __future__ import annotations
 

@@ -191,14 +191,14 @@ def test_input_is_not_mutated() -> None:
 
 
 def test_w3c_eddsa_jcs_2022_document_vector() -> None:
-    unsigned = json.loads((VECTORS / "vc-di-eddsa/unsigned.json").read_text())
-    expected = (VECTORS / "vc-di-eddsa/eddsa-jcs-2022/canonDocJCS.txt").read_bytes().strip()
+    unsigned = json.loads((VECTORS / "vectors/vc-di-eddsa/unsigned.json").read_text())
+    expected = (VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/canonDocJCS.txt").read_bytes().strip()
     assert canonicalize(unsigned) == expected
 
 
 def test_w3c_eddsa_jcs_2022_proof_config_vector() -> None:
-    config = json.loads((VECTORS / "vc-di-eddsa/eddsa-jcs-2022/proofConfigJCS.json").read_text())
-    expected = (VECTORS / "vc-di-eddsa/eddsa-jcs-2022/proofCanonJCS.txt").read_bytes().strip()
+    config = json.loads((VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/proofConfigJCS.json").read_text())
+    expected = (VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/proofCanonJCS.txt").read_bytes().strip()
     assert canonicalize(config) == expected
 
 
