@@ -46,6 +46,7 @@ class BundledLoader:
         self._index = _read_index()
         self._docs: dict[str, Mapping[str, Any]] = {}
         self._extra = dict(extra or {})
+        self._terms: frozenset[str] | None = None
 
     def urls(self) -> frozenset[str]:
         return frozenset(self._index) | frozenset(ALIASES) | frozenset(self._extra)
@@ -80,6 +81,16 @@ class BundledLoader:
         self._docs[url] = doc
         return doc
 
+    def defined_terms(self) -> frozenset[str]:
+        """Every term defined anywhere in the contexts served (any could act as a prefix
+        of a compact IRI). Computed once."""
+        if self._terms is None:
+            terms: set[str] = set()
+            for url in sorted(self.urls()):
+                _collect_terms(self(url).get("@context"), terms)
+            self._terms = frozenset(terms)
+        return self._terms
+
     def pyld_loader(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The document-loader shape pyld expects; ``tag: static`` lets pyld cache the
         processed context between calls."""
@@ -90,6 +101,20 @@ class BundledLoader:
             "document": copy.deepcopy(dict(self(url))),
             "tag": "static",
         }
+
+
+def _collect_terms(ctx: Any, terms: set[str]) -> None:
+    if isinstance(ctx, list):
+        for item in ctx:
+            _collect_terms(item, terms)
+    elif isinstance(ctx, Mapping):
+        for key, value in ctx.items():
+            if not key.startswith("@"):
+                terms.add(key)
+            if isinstance(value, Mapping) and "@context" in value:
+                _collect_terms(value["@context"], terms)
+            elif key == "@context":
+                _collect_terms(value, terms)
 
 
 _DEFAULT: BundledLoader | None = None

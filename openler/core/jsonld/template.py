@@ -173,7 +173,7 @@ class ExpansionCache:
         self._sightings: OrderedDict[tuple[Any, ...], None] = OrderedDict()
         self._shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
         self._lock = threading.Lock()
-        self._forbidden_schemes = _context_terms(self._loader)
+        self._forbidden_schemes = self._loader.defined_terms()
         self.hits = 0
         self.misses = 0
 
@@ -361,28 +361,3 @@ def _instantiate(template: _Template, values: list[str]) -> list[Quad]:
                 terms.append(t[2] + escape_literal(values[t[1]]) + t[3])
         out.append((terms[0], terms[1], terms[2], terms[3]))
     return out
-
-
-def _context_terms(loader: BundledLoader) -> frozenset[str]:
-    """Every term defined anywhere in the bundled contexts (they could act as prefixes)."""
-    terms: set[str] = set()
-
-    def walk(ctx: Any) -> None:
-        if isinstance(ctx, list):
-            for c in ctx:
-                walk(c)
-        elif isinstance(ctx, dict):
-            for k, v in ctx.items():
-                if not k.startswith("@"):
-                    terms.add(k)
-                if isinstance(v, dict) and "@context" in v:
-                    walk(v["@context"])
-                elif k == "@context":
-                    walk(v)
-
-    for url in loader.urls():
-        try:
-            walk(loader(url).get("@context"))
-        except Exception:  # noqa: S112 - an unreadable context simply adds no terms
-            continue
-    return frozenset(terms)

@@ -38,6 +38,7 @@ from openler.core.errors import (
 from openler.core.keys.did_key import did_key_vm_id, is_did_key
 from openler.core.keys.keypair import PublicKey
 from openler.core.keys.multibase import b64url_decode, b64url_encode
+from openler.core.limits import parse_json
 from openler.core.ports import Signer
 
 __all__ = [
@@ -299,31 +300,12 @@ def _b64(part: str, what: str) -> bytes:
         raise InvalidInput(f"The JWT {what} is not base64url.") from None
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in out:
-            raise MalformedJson(f"Duplicate JSON member {name!r}.")
-        out[name] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise MalformedJson(f"{name} is not valid JSON.")
-
-
 def _json_object(part: str, what: str) -> dict[str, Any]:
     raw = _b64(part, what)
     try:
-        value = json.loads(
-            raw.decode("utf-8"),
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
-        )
-    except RecursionError:
-        raise InputTooLarge(f"The JWT {what} is nested too deeply.") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedJson(f"The JWT {what} is not valid JSON: {exc}") from None
+        value = parse_json(raw)
+    except OpenlerError as exc:
+        raise type(exc)(f"The JWT {what}: {exc.message}") from None
     if not isinstance(value, dict):
         raise MalformedJson(f"The JWT {what} must be a JSON object.")
     return value

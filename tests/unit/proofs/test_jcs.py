@@ -197,8 +197,12 @@ def test_w3c_eddsa_jcs_2022_document_vector() -> None:
 
 
 def test_w3c_eddsa_jcs_2022_proof_config_vector() -> None:
-    config = json.loads((VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/proofConfigJCS.json").read_text())
-    expected = (VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/proofCanonJCS.txt").read_bytes().strip()
+    config = json.loads(
+        (VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/proofConfigJCS.json").read_text()
+    )
+    expected = (
+        (VECTORS / "vectors/vc-di-eddsa/eddsa-jcs-2022/proofCanonJCS.txt").read_bytes().strip()
+    )
     assert canonicalize(config) == expected
 
 
