@@ -48,7 +48,7 @@ _STRUCTURAL_KEYS = frozenset(
 )
 
 _LITERAL, _IRI, _PINNED = 0, 1, 2
-_MAX_TEMPLATES_PER_SHAPE = 32
+_MAX_TEMPLATES_PER_SHAPE = 8
 
 # A template term: a constant string, or (kind, slot, prefix, suffix).
 _Term = str | tuple[int, int, str, str]
@@ -164,7 +164,7 @@ class ExpansionCache:
         self,
         loader: BundledLoader | None = None,
         *,
-        max_shapes: int = 256,
+        max_shapes: int = 128,
         learn_after: int = 2,
     ) -> None:
         self._loader = loader or default_loader()
