@@ -167,3 +167,16 @@ def test_proof_chain_vectors_verify(n: int) -> None:
     broken = {**signed, "proof": chained}
     codes = [c.code for c in verify_credential(broken, policy=_proof_only()).errors]
     assert "previous_proof_missing" in codes
+
+
+def test_employment_vector_needs_a_context_we_do_not_carry() -> None:
+    # vc-di-eddsa's employment example uses https://w3id.org/citizenship/v4rc1, which is
+    # not bundled: openler must say so, never fetch it, never verify around it.
+    from openler.core.errors import ContextNotAllowed
+
+    signed = load_json(standards(W3C + "eddsa-rdfc-2022/employ/signedDataInt.json"))
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    with pytest.raises(ContextNotAllowed):
+        sign(unsigned, _w3c_key().signer(), created=CREATED)
+    result = verify_credential(signed, policy=_proof_only())
+    assert "context_not_allowed" in [c.code for c in result.errors]
