@@ -5,209 +5,32 @@ Order: structure -> context -> schema -> proof -> issuer -> validity -> status.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openler.core.errors import OpenlerError, StatusListError
+from openler.core.errors import OpenlerError
 from openler.core.jsonld.loader import BundledLoader
 from openler.core.jsonld.template import ExpansionCache
-from openler.core.keys.resolve import ResolvedMethod, resolve_verification_method
+from openler.core.keys.resolve import ResolvedMethod
 from openler.core.limits import check_shape_limits, parse_json
 from openler.core.ports import ControllerResolver, StatusListFetcher
-from openler.core.proofs import suite_for_proof
 from openler.core.results import Check, VerificationResult
-from openler.core.status import read_status
+from openler.core.verification.checks import fail as _fail
+from openler.core.verification.checks import ordered as _ordered
+from openler.core.verification.checks import passed as _pass
+from openler.core.verification.checks import skip as _skip
 from openler.core.verification.policy import DEFAULT_POLICY, VerifyPolicy
+from openler.core.verification.proof_check import proof_checks
 from openler.core.verification.schema_check import schema_check
+from openler.core.verification.status_check import status_checks
 from openler.core.verification.structure import (
     Outline,
     StructureProblem,
     outline_credential,
 )
 
-__all__ = ["Verifier", "default_verifier", "proof_checks", "verify_credential"]
-
-
-def _fail(name: str, code: str, message: str, **details: Any) -> Check:
-    return Check(name, "fail", code, message, details)
-
-
-def _pass(name: str, code: str, message: str, **details: Any) -> Check:
-    return Check(name, "pass", code, message, details)
-
-
-def _warn(name: str, code: str, message: str, **details: Any) -> Check:
-    return Check(name, "warning", code, message, details)
-
-
-def _skip(name: str, code: str, message: str) -> Check:
-    return Check(name, "skipped", code, message)
-
-
-@dataclass(frozen=True, slots=True)
-class _ProofOutcome:
-    checks: list[Check]
-    methods: list[ResolvedMethod]
-
-
-def proof_checks(
-    document: Mapping[str, Any],
-    proofs: tuple[Mapping[str, Any], ...],
-    *,
-    purpose: str,
-    resolver: ControllerResolver | None,
-    policy: VerifyPolicy,
-    cache: ExpansionCache,
-    expected_challenge: str | None = None,
-    expected_domain: str | None = None,
-) -> _ProofOutcome:
-    """Verify every proof of a proof set (and chains via ``previousProof``)."""
-    if not proofs:
-        return _ProofOutcome(
-            [_fail("proof", "proof_missing", "The document carries no proof.")], []
-        )
-    if len(proofs) > policy.limits.max_proofs:
-        return _ProofOutcome(
-            [
-                _fail(
-                    "proof",
-                    "too_many_proofs",
-                    f"The document carries more than {policy.limits.max_proofs} proofs.",
-                )
-            ],
-            [],
-        )
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
-    by_id = {p.get("id"): p for p in proofs if isinstance(p.get("id"), str)}
-    checks: list[Check] = []
-    methods: list[ResolvedMethod] = []
-    accepted = 0
-    for index, proof in enumerate(proofs):
-        label = f"proof {index + 1} ({proof.get('cryptosuite') or proof.get('type')})"
-        try:
-            suite = suite_for_proof(proof, policy.suites)
-        except OpenlerError as exc:
-            checks.append(_warn("proof", exc.code, f"{label}: {exc.message}", index=index))
-            continue
-        accepted += 1
-        if proof.get("proofPurpose") != purpose:
-            checks.append(
-                _fail(
-                    "proof",
-                    "proof_purpose_invalid",
-                    f"{label}: the proof purpose must be {purpose}.",
-                    index=index,
-                )
-            )
-            continue
-        if expected_challenge is not None and proof.get("challenge") != expected_challenge:
-            checks.append(
-                _fail(
-                    "presentation",
-                    "challenge_mismatch",
-                    f"{label}: the challenge does not match the one requested.",
-                )
-            )
-            continue
-        if expected_domain is not None and proof.get("domain") != expected_domain:
-            checks.append(
-                _fail(
-                    "presentation",
-                    "domain_mismatch",
-                    f"{label}: the domain does not match the one requested.",
-                )
-            )
-            continue
-        signed_over: Mapping[str, Any] = unsecured
-        previous = proof.get("previousProof")
-        if previous is not None:
-            wanted = [previous] if isinstance(previous, str) else previous
-            if not isinstance(wanted, list) or not all(w in by_id for w in wanted):
-                checks.append(
-                    _fail(
-                        "proof",
-                        "previous_proof_missing",
-                        f"{label}: a proof it chains to is missing.",
-                        index=index,
-                    )
-                )
-                continue
-            signed_over = {**unsecured, "proof": [by_id[w] for w in wanted]}
-        vm_id = proof.get("verificationMethod")
-        try:
-            if not isinstance(vm_id, str):
-                raise OpenlerError("The proof names no verification method.")
-            method = resolve_verification_method(vm_id, resolver)
-        except OpenlerError as exc:
-            checks.append(
-                _fail(
-                    "proof",
-                    "verification_method_unresolved",
-                    f"{label}: the signing key could not be found: {exc.message}",
-                    index=index,
-                )
-            )
-            continue
-        outcome = suite.verify_proof(signed_over, proof, method.public_key, cache=cache)
-        if not outcome.ok:
-            checks.append(_fail("proof", outcome.code, f"{label}: {outcome.message}", index=index))
-            continue
-        methods.append(method)
-        checks.append(
-            _pass(
-                "proof",
-                "proof_valid",
-                f"{label}: {outcome.message}",
-                index=index,
-                verificationMethod=method.id,
-            )
-        )
-        if outcome.undefined_terms:
-            make = _fail if policy.strict else _warn
-            checks.append(
-                make(
-                    "context",
-                    "undefined_terms",
-                    "These terms are not defined by the credential's contexts, so the signature "
-                    f"does not cover them: {', '.join(outcome.undefined_terms)}.",
-                    terms=list(outcome.undefined_terms),
-                )
-            )
-        if outcome.invalid_iris:
-            make = _fail if policy.strict else _warn
-            checks.append(
-                make(
-                    "context",
-                    "invalid_iris",
-                    "These relative or invalid IRIs are not covered by the signature: "
-                    f"{', '.join(outcome.invalid_iris)}.",
-                    iris=list(outcome.invalid_iris),
-                )
-            )
-    if accepted == 0:
-        checks.append(
-            _fail(
-                "proof",
-                "no_acceptable_proof",
-                "None of the document's proofs is of a kind this verifier accepts.",
-            )
-        )
-    return _ProofOutcome(_dedupe(checks), methods)
-
-
-def _dedupe(checks: list[Check]) -> list[Check]:
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for c in checks:
-        key = (c.code, c.message)
-        if c.name == "context" and key in seen:
-            continue
-        seen.add(key)
-        out.append(c)
-    return out
+__all__ = ["Verifier", "default_verifier", "verify_credential"]
 
 
 class Verifier:
@@ -314,7 +137,7 @@ class Verifier:
         checks.extend(proofs.checks)
         checks.extend(self.issuer_checks(outline.issuer, proofs.methods, "assertionMethod", policy))
         checks.extend(self.validity_checks(outline, now, policy))
-        checks.extend(self._status_checks(credential, outline, now, policy, depth))
+        checks.extend(status_checks(self, credential, outline, now, policy, depth))
         return VerificationResult(tuple(_ordered(checks)), document=credential)
 
     # -- checks ---------------------------------------------------------------------------
@@ -429,148 +252,10 @@ class Verifier:
             ]
         return [_pass("validity", "valid_now", "The credential is within its validity period.")]
 
-    def _status_checks(
-        self,
-        credential: Mapping[str, Any],
-        outline: Outline,
-        now: datetime | None,
-        policy: VerifyPolicy,
-        depth: int,
-    ) -> list[Check]:
-        if not outline.status_entries:
-            return [_skip("status", "no_status", "The credential has no status entry.")]
-        if "status" in policy.skip:
-            return [_skip("status", "status_skipped", "Revocation status was not checked.")]
-        if self.status_fetcher is None or depth > 0:
-            return [
-                _warn(
-                    "status",
-                    "status_unchecked",
-                    "No status service was available, so revocation was not checked.",
-                )
-            ]
-        out = []
-        for entry in outline.status_entries:
-            out.append(self._one_status(credential, outline, entry, now, policy))
-        return out
-
-    def _one_status(
-        self,
-        credential: Mapping[str, Any],
-        outline: Outline,
-        entry: Mapping[str, Any],
-        now: datetime | None,
-        policy: VerifyPolicy,
-    ) -> Check:
-        unavailable = _fail if policy.strict else _warn
-        url = entry.get("statusListCredential") or entry.get("id")
-        purpose = entry.get("statusPurpose", "revocation")
-        assert self.status_fetcher is not None
-        try:
-            if not isinstance(url, str):
-                raise StatusListError("The status entry names no status list.")
-            list_doc = self.status_fetcher.fetch(url)
-        except OpenlerError as exc:
-            return unavailable(
-                "status",
-                "status_unavailable",
-                f"The status list could not be fetched: {exc.message}",
-                url=url,
-            )
-        except Exception as exc:  # a misbehaving fetcher must not crash verification
-            return unavailable(
-                "status",
-                "status_unavailable",
-                f"The status list could not be fetched: {exc}",
-                url=url,
-            )
-        if "1EdTechRevocationList" not in _as_types(entry.get("type")):
-            list_result = self._verify(copy.deepcopy(dict(list_doc)), now, policy, depth=1)
-            if not list_result.verified:
-                reasons = "; ".join(c.message for c in list_result.errors)
-                return unavailable(
-                    "status",
-                    "status_list_invalid",
-                    f"The status list at {url} failed verification: {reasons}",
-                    url=url,
-                )
-            list_issuer = outline_issuer(list_doc)
-            if list_issuer is not None and list_issuer != outline.issuer:
-                return unavailable(
-                    "status",
-                    "status_list_issuer_mismatch",
-                    "The status list was issued by someone other than the credential's issuer.",
-                    url=url,
-                )
-        try:
-            reading = read_status(
-                entry,
-                list_doc,
-                credential_id=outline.id,
-                min_entries=131_072 if policy.strict else 8,
-            )
-        except OpenlerError as exc:
-            return unavailable(
-                "status",
-                "status_unavailable",
-                f"The status could not be read: {exc.message}",
-                url=url,
-            )
-        if reading.set and reading.purpose == "revocation":
-            return _fail(
-                "status",
-                "revoked",
-                "The issuer has revoked this credential.",
-                url=url,
-                index=reading.index,
-            )
-        if reading.set and reading.purpose == "suspension":
-            return _fail(
-                "status",
-                "suspended",
-                "The issuer has suspended this credential.",
-                url=url,
-                index=reading.index,
-            )
-        if reading.purpose in ("revocation", "suspension"):
-            word = "revoked" if reading.purpose == "revocation" else "suspended"
-            return _pass("status", "status_active", f"The credential is not {word}.", url=url)
-        return _pass(
-            "status",
-            "status_read",
-            f"Status ({purpose}): {reading.message or reading.value}.",
-            url=url,
-            value=reading.value,
-        )
-
-
-def outline_issuer(doc: Mapping[str, Any]) -> str | None:
-    issuer = doc.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
-    return issuer_id if isinstance(issuer_id, str) else None
-
-
-def _as_types(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
-
 
 def _looks_like_jwt(text: str) -> bool:
     stripped = text.strip()
     return stripped.count(".") == 2 and not stripped.startswith(("{", "["))
-
-
-_ORDER = {
-    name: i
-    for i, name in enumerate(
-        ("structure", "context", "schema", "proof", "issuer", "validity", "status", "presentation")
-    )
-}
-
-
-def _ordered(checks: list[Check]) -> list[Check]:
-    return sorted(checks, key=lambda c: _ORDER.get(c.name, len(_ORDER)))
 
 
 _DEFAULT: Verifier | None = None

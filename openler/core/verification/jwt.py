@@ -18,7 +18,9 @@ from openler.core.proofs.vc_jwt import (
     verify_jwt,
 )
 from openler.core.results import Check, VerificationResult
+from openler.core.verification.checks import ordered
 from openler.core.verification.policy import VerifyPolicy
+from openler.core.verification.status_check import status_checks
 from openler.core.verification.structure import StructureProblem, outline_credential
 
 if TYPE_CHECKING:
@@ -164,7 +166,5 @@ def verify_jwt_credential(
         checks.extend(verifier.issuer_checks(outline.issuer, methods, "assertionMethod", policy))
     checks.extend(issuer_checks)
     checks.extend(verifier.validity_checks(outline, now, policy))
-    checks.extend(verifier._status_checks(credential, outline, now, policy, depth))
-    from openler.core.verification.credential import _ordered
-
-    return VerificationResult(tuple(_ordered(checks)), document=credential)
+    checks.extend(status_checks(verifier, credential, outline, now, policy, depth))
+    return VerificationResult(tuple(ordered(checks)), document=credential)

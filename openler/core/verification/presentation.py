@@ -11,13 +11,10 @@ from openler.core.errors import OpenlerError
 from openler.core.limits import check_shape_limits, parse_json
 from openler.core.ports import ControllerResolver, StatusListFetcher
 from openler.core.results import Check, VerificationResult
-from openler.core.verification.credential import (
-    Verifier,
-    _ordered,
-    default_verifier,
-    proof_checks,
-)
+from openler.core.verification.checks import ordered as _ordered
+from openler.core.verification.credential import Verifier, default_verifier
 from openler.core.verification.policy import DEFAULT_POLICY, VerifyPolicy
+from openler.core.verification.proof_check import proof_checks
 from openler.core.verification.structure import StructureProblem, outline_presentation
 
 __all__ = ["verify_presentation", "verify_presentation_with"]
