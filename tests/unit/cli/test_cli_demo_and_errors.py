@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from openler.core import KeyPair
-from tests.unit.cli.conftest import Run, one_error_line, run_subprocess
+from tests.unit.cli.conftest import Run, one_error_line, run_command, run_subprocess
 
 DEMO_FILES = (
     "issuer-key.json",
@@ -74,11 +74,11 @@ def test_no_arguments_prints_help(cli: Run) -> None:
     assert "verify" in result.output
 
 
-def test_help_exits_0(cli: Run) -> None:
-    for args in (("--help",), ("issue", "--help"), ("status", "create", "-h")):
-        result = cli(*args)
-        assert result.exit_code == 0, args
-        assert "Usage" in result.stdout
+@pytest.mark.parametrize("args", [("--help",), ("issue", "--help"), ("status", "create", "-h")])
+def test_help_exits_0(cli: Run, args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.exit_code == 0, args
+    assert "Usage" in result.stdout
 
 
 def test_malformed_json_is_one_line(cli: Run, tmp_path: Path) -> None:
@@ -137,16 +137,7 @@ def test_the_console_script(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("openler")
     if not script.exists():
         pytest.skip("the openler console script is not installed in this environment")
-    import subprocess
-
-    done = subprocess.run(
-        [str(script), "keys", "generate", "--out", "k.json"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    done = run_command([script, "keys", "generate", "--out", "k.json"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     did = done.stdout.strip().splitlines()[-1]
     pair = KeyPair.from_key_file(json.loads((tmp_path / "k.json").read_text("utf-8")))

@@ -10,9 +10,7 @@ import pytest
 
 from openler.core import KeyPair
 from openler.core.status import Bitstring
-from tests.unit.cli.conftest import Run, one_error_line
-
-LIST_URL = "https://example.com/status/1"
+from tests.unit.cli.conftest import LIST_URL, Run, one_error_line, write_json
 
 
 def _load(path: str | Path) -> dict[str, Any]:
@@ -24,30 +22,14 @@ def _bits(path: str | Path) -> Bitstring:
 
 
 @pytest.fixture
-def status_list(cli: Run, key: KeyPair) -> Path:
-    result = cli("status", "create", "--url", LIST_URL, "--key", "key.json", "--out", "list.json")
+def status_list(create_status_list: Run) -> Path:
+    result = create_status_list()
     assert result.exit_code == 0, result.output
     return Path("list.json").resolve()
 
 
-def _issue_with_status(
-    cli: Run, achievement: Path, index: int, purpose: str = "revocation", out: str = "cred.json"
-) -> None:
-    result = cli(
-        "issue",
-        "--achievement",
-        achievement,
-        "--key",
-        "key.json",
-        "--recipient",
-        "did:example:1",
-        "--status",
-        f"{LIST_URL}#{index}",
-        "--status-purpose",
-        purpose,
-        "--out",
-        out,
-    )
+def _issue_with_status(issue: Run, index: int, purpose: str = "revocation") -> None:
+    result = issue("--status", f"{LIST_URL}#{index}", "--status-purpose", purpose, out="cred.json")
     assert result.exit_code == 0, result.output
 
 
@@ -65,26 +47,15 @@ def test_create_signs_an_all_clear_list(cli: Run, key: KeyPair, status_list: Pat
     assert json.loads(result.stdout)[0]["errors"] == []
 
 
-def test_create_refuses_a_short_list(cli: Run, key: KeyPair) -> None:
-    result = cli(
-        "status",
-        "create",
-        "--url",
-        LIST_URL,
-        "--key",
-        "key.json",
-        "--length",
-        "8",
-        "--out",
-        "list.json",
-    )
+def test_create_refuses_a_short_list(create_status_list: Run) -> None:
+    result = create_status_list("--length", "8")
     assert result.exit_code == 2
     assert "131,072" in one_error_line(result)
     assert not Path("list.json").exists()
 
 
-def test_set_check_and_clear(cli: Run, status_list: Path, achievement: Path) -> None:
-    _issue_with_status(cli, achievement, 42)
+def test_set_check_and_clear(cli: Run, issue: Run, status_list: Path) -> None:
+    _issue_with_status(issue, 42)
     result = cli("status", "check", "cred.json", "--list", "list.json")
     assert (result.exit_code, result.stdout) == (0, "revocation entry 42: active\n")
 
@@ -111,30 +82,16 @@ def test_set_with_out_leaves_the_original(cli: Run, status_list: Path) -> None:
     assert list(_bits("next.json").set_indexes()) == [5]
 
 
-def test_suspension(cli: Run, key: KeyPair, achievement: Path) -> None:
-    assert (
-        cli(
-            "status",
-            "create",
-            "--url",
-            LIST_URL,
-            "--key",
-            "key.json",
-            "--purpose",
-            "suspension",
-            "--out",
-            "list.json",
-        ).exit_code
-        == 0
-    )
-    _issue_with_status(cli, achievement, 3, "suspension")
+def test_suspension(cli: Run, issue: Run, create_status_list: Run) -> None:
+    assert create_status_list("--purpose", "suspension").exit_code == 0
+    _issue_with_status(issue, 3, "suspension")
     assert cli("status", "set", "list.json", "--index", "3", "--key", "key.json").exit_code == 0
     result = cli("status", "check", "cred.json", "--list", "list.json")
     assert (result.exit_code, result.stdout) == (1, "suspension entry 3: suspended\n")
 
 
 def test_set_refuses_another_issuers_key(cli: Run, status_list: Path, tmp_path: Path) -> None:
-    (tmp_path / "other.json").write_text(json.dumps(KeyPair.generate().to_key_file()), "utf-8")
+    write_json(tmp_path / "other.json", KeyPair.generate().to_key_file())
     result = cli("status", "set", "list.json", "--index", "1", "--key", "other.json")
     assert result.exit_code == 2
     assert one_error_line(result).endswith("[key_not_authorized]")
@@ -153,22 +110,9 @@ def test_set_bad_index(cli: Run, status_list: Path, args: tuple[str, ...], code:
     assert one_error_line(result).endswith(f"[{code}]")
 
 
-def test_check_a_credential_from_another_list(
-    cli: Run, status_list: Path, achievement: Path
-) -> None:
-    result = cli(
-        "issue",
-        "--achievement",
-        achievement,
-        "--key",
-        "key.json",
-        "--recipient",
-        "did:example:1",
-        "--status",
-        "https://example.com/status/2#1",
-        "--out",
-        "c.json",
-    )
+@pytest.mark.usefixtures("status_list")
+def test_check_a_credential_from_another_list(cli: Run, issue: Run) -> None:
+    result = issue("--status", "https://example.com/status/2#1", out="c.json")
     assert result.exit_code == 0
     result = cli("status", "check", "c.json", "--list", "list.json")
     assert result.exit_code == 2

@@ -14,8 +14,8 @@ import pytest
 from openler.core import KeyPair, create_presentation, sign_presentation
 from openler.core.baked import PNG_SIGNATURE, bake_png, bake_svg
 from openler.resolvers import http as http_resolvers
-from tests.unit.cli.conftest import Run, one_error_line
-from tests.unit.cli.test_cli_issue import ISSUER, publish_did_web
+from tests.unit._http_fakes import Recorder
+from tests.unit.cli.conftest import ISSUER, LIST_URL, Run, one_error_line
 
 REPORT_KEYS = {"file", "kind", "verified", "checks", "errors", "warnings"}
 
@@ -35,22 +35,15 @@ TINY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
 @pytest.fixture
-def credential(cli: Run, key: KeyPair, achievement: Path) -> Path:
+def credential(issue: Run) -> Path:
     """A credential issued to did:example:learner, valid through 2030."""
-    result = cli(
-        "issue",
-        "--achievement",
-        achievement,
-        "--key",
-        "key.json",
-        "--recipient",
-        "did:example:learner",
+    result = issue(
         "--valid-from",
         "2024-01-01",
         "--valid-until",
         "2030-01-01",
-        "--out",
-        "cred.json",
+        recipient="did:example:learner",
+        out="cred.json",
     )
     assert result.exit_code == 0, result.output
     return Path("cred.json").resolve()
@@ -155,27 +148,9 @@ def test_now_moves_the_validity_window(cli: Run, credential: Path) -> None:
     assert "--now" in one_error_line(result)
 
 
-def test_an_expired_credential_becomes_valid_with_an_earlier_now(
-    cli: Run, key: KeyPair, achievement: Path
-) -> None:
-    assert (
-        cli(
-            "issue",
-            "--achievement",
-            achievement,
-            "--key",
-            "key.json",
-            "--recipient",
-            "did:example:1",
-            "--valid-from",
-            "2020-01-01",
-            "--valid-until",
-            "2021-01-01",
-            "--out",
-            "old.json",
-        ).exit_code
-        == 0
-    )
+def test_an_expired_credential_becomes_valid_with_an_earlier_now(cli: Run, issue: Run) -> None:
+    result = issue("--valid-from", "2020-01-01", "--valid-until", "2021-01-01", out="old.json")
+    assert result.exit_code == 0
     assert cli("verify", "--offline", "old.json").exit_code == 1
     assert cli("verify", "--offline", "--now", "2020-06-01", "old.json").exit_code == 0
 
@@ -191,23 +166,8 @@ def test_baked_png_and_svg(cli: Run, credential: Path) -> None:
     assert reports[2]["errors"] == ["no_credential_in_image"]
 
 
-def test_a_jwt_and_a_baked_jwt(cli: Run, key: KeyPair, achievement: Path) -> None:
-    assert (
-        cli(
-            "issue",
-            "--achievement",
-            achievement,
-            "--key",
-            "key.json",
-            "--recipient",
-            "did:example:1",
-            "--suite",
-            "vc-jwt",
-            "--out",
-            "cred.jwt",
-        ).exit_code
-        == 0
-    )
+def test_a_jwt_and_a_baked_jwt(cli: Run, issue: Run) -> None:
+    assert issue("--suite", "vc-jwt", out="cred.jwt").exit_code == 0
     token = Path("cred.jwt").read_text("utf-8").strip()
     Path("badge.png").write_bytes(bake_png(tiny_png(), token))
     code, reports = _report(cli, "cred.jwt", "badge.png")
@@ -239,49 +199,21 @@ def test_a_presentation(cli: Run, credential: Path) -> None:
     assert 'credential 1: "Algebra I"' in human
 
 
-def test_did_web_issuer_and_status_list_from_a_folder(
-    cli: Run, key: KeyPair, achievement: Path, tmp_path: Path
+def _issue_as_did_web_with_status(
+    issue: Run, create_status_list: Run, web: Path, list_out: Path
 ) -> None:
-    web = tmp_path / "web"
-    publish_did_web(web, ISSUER, key)
-    list_url = "https://example.com/status/1"
-    result = cli(
-        "status",
-        "create",
-        "--url",
-        list_url,
-        "--key",
-        "key.json",
-        "--issuer",
-        ISSUER,
-        "--resolve-from",
-        web,
-        "--offline",
-        "--out",
-        web / "example.com/status/1.json",
-    )
+    """Sign a status list at ``list_out`` and a credential at ``cred.json`` with entry 7 in
+    it, both as the did:web :data:`ISSUER` that ``web`` publishes."""
+    as_issuer = ("--issuer", ISSUER, "--resolve-from", web, "--offline")
+    result = create_status_list(*as_issuer, out=list_out)
     assert result.exit_code == 0, result.output
-    assert (
-        cli(
-            "issue",
-            "--achievement",
-            achievement,
-            "--key",
-            "key.json",
-            "--recipient",
-            "did:example:1",
-            "--issuer",
-            ISSUER,
-            "--resolve-from",
-            web,
-            "--offline",
-            "--status",
-            f"{list_url}#7",
-            "--out",
-            "cred.json",
-        ).exit_code
-        == 0
-    )
+    assert issue(*as_issuer, "--status", f"{LIST_URL}#7", out="cred.json").exit_code == 0
+
+
+def test_did_web_issuer_and_status_list_from_a_folder(
+    cli: Run, issue: Run, create_status_list: Run, web: Path
+) -> None:
+    _issue_as_did_web_with_status(issue, create_status_list, web, web / "example.com/status/1.json")
     code, (report,) = _report(cli, "--resolve-from", web, "cred.json")
     assert code == 0, report
     assert _codes(report)["status"] == ["status_active"]
@@ -307,25 +239,8 @@ def test_did_web_issuer_and_status_list_from_a_folder(
     assert code == 0
 
 
-def test_offline_without_a_folder_leaves_status_unchecked(
-    cli: Run, key: KeyPair, achievement: Path
-) -> None:
-    assert (
-        cli(
-            "issue",
-            "--achievement",
-            achievement,
-            "--key",
-            "key.json",
-            "--recipient",
-            "did:example:1",
-            "--status",
-            "https://example.com/status/1#3",
-            "--out",
-            "cred.json",
-        ).exit_code
-        == 0
-    )
+def test_offline_without_a_folder_leaves_status_unchecked(cli: Run, issue: Run) -> None:
+    assert issue("--status", "https://example.com/status/1#3", out="cred.json").exit_code == 0
     code, (report,) = _report(cli, "cred.json")
     assert code == 0
     assert report["warnings"] == ["status_unchecked"]
@@ -337,58 +252,20 @@ def test_offline_without_a_folder_leaves_status_unchecked(
 
 
 def test_by_default_did_web_and_status_lists_come_over_https(
-    cli: Run, key: KeyPair, achievement: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Run,
+    issue: Run,
+    create_status_list: Run,
+    web: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    web = tmp_path / "web"
-    publish_did_web(web, ISSUER, key)
-    list_url = "https://example.com/status/1"
-    assert (
-        cli(
-            "status",
-            "create",
-            "--url",
-            list_url,
-            "--key",
-            "key.json",
-            "--issuer",
-            ISSUER,
-            "--resolve-from",
-            web,
-            "--offline",
-            "--out",
-            "list.json",
-        ).exit_code
-        == 0
-    )
-    assert (
-        cli(
-            "issue",
-            "--achievement",
-            achievement,
-            "--key",
-            "key.json",
-            "--recipient",
-            "did:example:1",
-            "--issuer",
-            ISSUER,
-            "--resolve-from",
-            web,
-            "--offline",
-            "--status",
-            f"{list_url}#7",
-            "--out",
-            "cred.json",
-        ).exit_code
-        == 0
-    )
+    _issue_as_did_web_with_status(issue, create_status_list, web, tmp_path / "list.json")
     served = {
         "https://example.com/orgs/acme/did.json": (web / "example.com/orgs/acme/did.json"),
-        list_url: tmp_path / "list.json",
+        LIST_URL: tmp_path / "list.json",
     }
-    requested: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        requested.append(str(request.url))
         path = served.get(str(request.url))
         if path is None:
             return httpx.Response(404)
@@ -396,39 +273,24 @@ def test_by_default_did_web_and_status_lists_come_over_https(
             200, content=path.read_bytes(), headers={"Content-Type": "application/json"}
         )
 
+    recorder = Recorder(answer)
+
     class MockedFetcher(http_resolvers.HttpJsonFetcher):
         def __init__(self, **options: Any) -> None:
-            super().__init__(transport=httpx.MockTransport(answer), **options)
+            super().__init__(transport=httpx.MockTransport(recorder), **options)
 
     monkeypatch.setattr(http_resolvers, "HttpJsonFetcher", MockedFetcher)
     result = cli("verify", "--json", "cred.json")
     assert result.exit_code == 0, result.stdout
-    assert sorted(set(requested)) == sorted(served)
-    requested.clear()
+    assert sorted({str(r.url) for r in recorder.requests}) == sorted(served)
+    recorder.requests.clear()
     assert cli("verify", "--offline", "cred.json").exit_code == 1
-    assert requested == []
+    assert recorder.requests == []
 
 
-def test_status_list_unreachable_is_a_warning_not_a_verdict(
-    cli: Run, key: KeyPair, achievement: Path
-) -> None:
+def test_status_list_unreachable_is_a_warning_not_a_verdict(cli: Run, issue: Run) -> None:
     # The network is blocked in tests, so the HTTPS fetch fails: reported, not "revoked".
-    assert (
-        cli(
-            "issue",
-            "--achievement",
-            achievement,
-            "--key",
-            "key.json",
-            "--recipient",
-            "did:example:1",
-            "--status",
-            "https://status.example/1#3",
-            "--out",
-            "cred.json",
-        ).exit_code
-        == 0
-    )
+    assert issue("--status", "https://status.example/1#3", out="cred.json").exit_code == 0
     result = cli("verify", "--json", "cred.json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)[0]["warnings"] == ["status_unavailable"]

@@ -55,16 +55,24 @@ def test_the_adapters_implement_the_core_ports(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("did", "relative"),
+    ("identifier", "relative"),
     [
+        # did:web, as did_web_path_in_dir maps it
         ("did:web:example.com:orgs:acme", "example.com/orgs/acme/did.json"),
         ("did:web:example.com", "example.com/.well-known/did.json"),
         ("did:web:example.com%3A8443:a", "example.com%3A8443/a/did.json"),
+        # https controller documents, with or without a .json ending
+        ("https://example.com/issuers/1", "example.com/issuers/1"),
+        ("https://example.com/issuers/1", "example.com/issuers/1.json"),
+        ("https://Example.COM:8443/a/b", "example.com%3A8443/a/b.json"),
+        ("https://example.com/", "example.com/index.json"),
     ],
 )
-def test_did_web_maps_to_its_file(tmp_path: Path, did: str, relative: str) -> None:
-    _write(tmp_path, relative, {"id": did})
-    assert FolderResolver(tmp_path).resolve(did) == {"id": did}
+def test_did_web_and_https_identifiers_map_to_their_files(
+    tmp_path: Path, identifier: str, relative: str
+) -> None:
+    _write(tmp_path, relative, {"id": identifier})
+    assert FolderResolver(tmp_path).resolve(identifier) == {"id": identifier}
 
 
 def test_a_did_web_document_in_the_folder_resolves_a_verification_method(
@@ -80,20 +88,6 @@ def test_a_did_web_document_in_the_folder_resolves_a_verification_method(
     method = resolve_verification_method(f"{did}#key-1", FolderResolver(tmp_path))
     assert method.public_key == key.public_key
     assert "assertionMethod" in method.purposes
-
-
-@pytest.mark.parametrize(
-    ("url", "relative"),
-    [
-        ("https://example.com/issuers/1", "example.com/issuers/1"),
-        ("https://example.com/issuers/1", "example.com/issuers/1.json"),
-        ("https://Example.COM:8443/a/b", "example.com%3A8443/a/b.json"),
-        ("https://example.com/", "example.com/index.json"),
-    ],
-)
-def test_https_controller_documents_map_to_files(tmp_path: Path, url: str, relative: str) -> None:
-    _write(tmp_path, relative, {"id": url})
-    assert FolderResolver(tmp_path).resolve(url) == {"id": url}
 
 
 def test_a_missing_document_is_did_not_found(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,24 +14,11 @@ from openler.core.errors import DidNotFound, DidResolutionError, StatusListError
 from openler.core.ports import ControllerResolver, StatusListFetcher
 from openler.resolvers import StatusListNotFound
 from openler.resolvers.http import HttpJsonFetcher, HttpResolver, HttpStatusFetcher
+from tests.unit._http_fakes import Handler, Recorder
 
 DID = "did:web:example.com:orgs:acme"
 DID_URL = "https://example.com/orgs/acme/did.json"
 LIST_URL = "https://example.com/status/1"
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Recorder:
-    """A MockTransport handler that answers from a table and records each request."""
-
-    def __init__(self, answer: Handler) -> None:
-        self.answer = answer
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.answer(request)
 
 
 def streamed(status: int, body: bytes, headers: dict[str, str]) -> httpx.Response:
