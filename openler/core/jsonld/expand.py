@@ -16,11 +16,16 @@ from typing import Any
 from pyld import jsonld
 
 from openler.core.errors import ContextNotAllowed, JsonLdError
+from openler.core.jsonld.fast import Unsupported, to_quads_fast
 from openler.core.jsonld.loader import BundledLoader, default_loader
 from openler.core.jsonld.rdfc import Quad, iri, literal
 from openler.core.jsonld.resolver import operation_resolver
 
 __all__ = ["Expansion", "is_absolute_iri", "to_quads"]
+
+#: Try the fast converter (:mod:`openler.core.jsonld.fast`) first; tests switch it off to
+#: compare with the full pyld path (or pass ``fast=`` to :func:`to_quads`).
+USE_FAST = True
 
 # RFC 3987 scheme, then no whitespace, no characters N-Quads cannot carry in an IRIREF.
 # Unicode whitespace (\s) is excluded as pyld's own check excludes it: pyld drops quads
@@ -103,14 +108,28 @@ def _term(t: Mapping[str, Any]) -> str:
     return literal(t["value"], t.get("datatype"), t.get("language"))
 
 
-def to_quads(document: Mapping[str, Any], loader: BundledLoader | None = None) -> Expansion:
+def to_quads(
+    document: Mapping[str, Any],
+    loader: BundledLoader | None = None,
+    *,
+    fast: bool | None = None,
+) -> Expansion:
     """Expand ``document`` with only the bundled contexts and convert it to quads.
 
     Raises :class:`ContextNotAllowed` for an unknown context and :class:`JsonLdError`
     for a document JSON-LD cannot process. Undefined terms and invalid IRIs are
     reported on the result, not raised.
+
+    The fast converter handles the JSON-LD that credentials use; for anything else it
+    signals :class:`~openler.core.jsonld.fast.Unsupported` and pyld does the work.
+    ``fast`` overrides :data:`USE_FAST` for this call.
     """
     loader = loader or default_loader()
+    if USE_FAST if fast is None else fast:
+        try:
+            return Expansion(quads=to_quads_fast(document, loader))
+        except Unsupported:
+            pass
     dropped: list[str] = []
 
     def on_dropped(term: str | None) -> None:

@@ -41,6 +41,16 @@ EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 Outcome = tuple[Any, ...]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _pyld_path_only() -> Iterator[None]:
+    """This suite is about the pyld path's shared context cache: keep the fast converter
+    (tested in test_fast_equivalence) out of it."""
+    previous = expand_module.USE_FAST
+    expand_module.USE_FAST = False
+    yield
+    expand_module.USE_FAST = previous
+
+
 def _call(document: Any, loader: BundledLoader) -> Outcome:
     try:
         result = to_quads(document, loader)

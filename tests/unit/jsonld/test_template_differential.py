@@ -29,6 +29,19 @@ from openler.core.jsonld.expand import to_quads
 from openler.core.jsonld.rdfc import canonicalize
 from openler.core.jsonld.template import ExpansionCache
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _reference_is_pyld() -> Iterator[None]:
+    """The reference ("full path") is pyld itself; the fast converter has its own
+    equivalence test (test_fast_equivalence.py)."""
+    from openler.core.jsonld import expand as expand_module
+
+    previous = expand_module.USE_FAST
+    expand_module.USE_FAST = False
+    yield
+    expand_module.USE_FAST = previous
+
+
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
