@@ -17,6 +17,7 @@ import hashlib
 import platform
 import random
 import re
+import resource
 import statistics
 import sys
 import time
@@ -250,6 +251,8 @@ def render(rows: list[tuple[str, str, float]], sec: float, runs: int) -> str:
         "|---|---|---:|",
     ]
     lines += [f"| {what} | {op} | {value:,.0f} |" for what, op, value in rows]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines += ["", f"Peak resident memory of the benchmark process: {peak:,.0f} MiB."]
     return "\n".join(lines)
 
 
