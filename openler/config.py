@@ -1,0 +1,68 @@
+"""Platform configuration: one settings object, read once from ``OPENLER_*`` variables.
+
+Created at start-up (``Settings()``) and passed down; nothing else reads the environment.
+
+- ``OPENLER_ENV``: ``development`` (default), ``test`` or ``production``; production refuses
+  development stand-ins (a missing secret key, a plain-http base URL).
+- ``OPENLER_DATA_DIR``: where the embedded SQLite database and local files live (``./var``).
+- ``OPENLER_DATABASE_URL``: a SQLAlchemy URL; default a SQLite file in the data dir;
+  PostgreSQL in production (``postgresql+psycopg://user@host/db``).
+- ``OPENLER_SECRET_KEY``: encrypts private keys at rest; required in production.
+- ``OPENLER_BASE_URL``: the public origin (``http://127.0.0.1:8000``); its host names the
+  ``did:web`` identifiers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ConfigurationError", "Settings"]
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run (e.g. production without a secret key)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENLER_", extra="ignore", frozen=True)
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    @field_validator("base_url")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("OPENLER_BASE_URL must be an http(s) origin, e.g. https://example.org")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'openler.sqlite3').resolve()}"
+
+    @property
+    def did_web_host(self) -> str:
+        """The host part of did:web identifiers (a port is percent-encoded as %3A)."""
+        return urlsplit(self.base_url).netloc.replace(":", "%3A")
+
+    def check(self) -> None:
+        """Refuse configurations that must not run."""
+        if self.env == "production":
+            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+                raise ConfigurationError(
+                    "OPENLER_SECRET_KEY must be set (at least 32 characters) in production."
+                )
+            if not self.base_url.startswith("https://"):
+                raise ConfigurationError("OPENLER_BASE_URL must be https:// in production.")
