@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,7 @@ class _Hashed:
 # Hashes of canonical proof options; bounded, oldest dropped first.
 _CONFIG_HASHES: dict[tuple[bool, str], _Hashed] = {}
 _CONFIG_HASHES_MAX = 4096
+_CONFIG_LOCK = threading.Lock()
 
 
 def _rdfc_hash(document: Mapping[str, Any], cache: ExpansionCache) -> _Hashed:
@@ -140,9 +142,10 @@ class _EdDsaSuite:
         found = _CONFIG_HASHES.get(key)
         if found is None:
             found = self._hash(config_doc, cache)
-            if len(_CONFIG_HASHES) >= _CONFIG_HASHES_MAX:
-                _CONFIG_HASHES.pop(next(iter(_CONFIG_HASHES)), None)
-            _CONFIG_HASHES[key] = found
+            with _CONFIG_LOCK:
+                if len(_CONFIG_HASHES) >= _CONFIG_HASHES_MAX:
+                    _CONFIG_HASHES.pop(next(iter(_CONFIG_HASHES)), None)
+                _CONFIG_HASHES[key] = found
         return found
 
     def _config_context(self, unsecured: Mapping[str, Any]) -> list[Any]:
