@@ -1,0 +1,1 @@
+"""Use cases and capabilities around the core (key storage, …), chosen by settings."""
