@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest demo bench clean
+.PHONY: run test install lint typecheck pytest services demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# The integration tests also run on PostgreSQL (127.0.0.1:5432): start it when it is down.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+	  echo "PostgreSQL is not accepting connections on 127.0.0.1:5432" >&2; exit 1
+
+pytest: install services
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

@@ -18,9 +18,11 @@ import typer
 from typer.core import TyperGroup
 
 from openler.cli._common import CliError
+from openler.cli.db import db_app
 from openler.cli.demo import demo_command
 from openler.cli.issue import issue_command
 from openler.cli.keys import did_app, keys_app
+from openler.cli.serve import serve_command
 from openler.cli.status import status_app
 from openler.cli.verify import verify_command
 from openler.core import OpenlerError
@@ -130,9 +132,11 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
 app.add_typer(status_app, name="status")
+app.add_typer(db_app, name="db")
 app.command("issue")(issue_command)
 app.command("verify")(verify_command)
 app.command("demo")(demo_command)
+app.command("serve")(serve_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

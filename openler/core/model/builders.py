@@ -149,17 +149,26 @@ def _text(value: Any) -> Any:
     return json_copy(value)
 
 
+StatusArg = (
+    CredentialStatus | Mapping[str, Any] | Sequence[CredentialStatus | Mapping[str, Any]] | None
+)
+
+
 def _finish(
     doc: dict[str, Any],
     *,
     schema_id: str,
     credential_schema: bool,
-    status: CredentialStatus | Mapping[str, Any] | None,
+    status: StatusArg,
     extra_contexts: Sequence[str | Mapping[str, Any]],
     base_contexts: list[str],
     model: type[OpenModel],
 ) -> dict[str, Any]:
-    if status is not None:
+    if isinstance(status, Sequence):  # several entries, e.g. revocation and suspension
+        doc["credentialStatus"] = [
+            _as_json(s, CredentialStatus, "credential_status") for s in status
+        ]
+    elif status is not None:
         doc["credentialStatus"] = _as_json(status, CredentialStatus, "credential_status")
     if credential_schema:
         doc["credentialSchema"] = [{"id": schema_id, "type": SCHEMA_VALIDATOR_TYPE}]
@@ -256,7 +265,7 @@ def build_achievement_credential(
     valid_until: datetime | None = None,
     results: Sequence[Result | Mapping[str, Any]] = (),
     evidence: Sequence[Evidence | Mapping[str, Any]] = (),
-    credential_status: CredentialStatus | Mapping[str, Any] | None = None,
+    credential_status: StatusArg = None,
     name: Text | None = None,
     description: Text | None = None,
     extra_contexts: Sequence[str | Mapping[str, Any]] = (),
@@ -323,7 +332,7 @@ def build_endorsement_credential(
     valid_until: datetime | None = None,
     endorsement_comment: Text | None = None,
     description: Text | None = None,
-    credential_status: CredentialStatus | Mapping[str, Any] | None = None,
+    credential_status: StatusArg = None,
     extra_contexts: Sequence[str | Mapping[str, Any]] = (),
     credential_schema: bool = True,
 ) -> dict[str, Any]:
@@ -384,7 +393,7 @@ def build_clr_credential(
     description: Text | None = None,
     image: Image | str | Mapping[str, Any] | None = None,
     partial: bool | None = None,
-    credential_status: CredentialStatus | Mapping[str, Any] | None = None,
+    credential_status: StatusArg = None,
     extra_contexts: Sequence[str | Mapping[str, Any]] = (),
     credential_schema: bool = True,
 ) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""The HTTP application: ``create_app(settings)`` builds it once at start-up.
+
+What every request passes through, outermost first::
+
+    security headers -> CORS (only when origins are given) -> rate limit (public paths)
+      -> body size cap -> routes (problem+json for every error)
+
+Verification uses one :class:`~openler.core.verification.Verifier` per application,
+built from the resolver and status fetcher given to :func:`create_app` (by default:
+did:web documents, controller documents and status lists over HTTPS) and the wall
+clock at request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from openler.api.middleware import (
+    BodySizeLimitMiddleware,
+    RateLimit,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+    TokenBuckets,
+)
+from openler.api.problems import install_problem_handlers
+from openler.api.vcapi import PUBLIC_PREFIXES
+from openler.api.vcapi import router as vcapi_router
+from openler.config import Settings
+from openler.core.ports import ControllerResolver, StatusListFetcher
+from openler.core.signing import default_cache
+from openler.core.verification import Verifier, VerifyPolicy
+
+__all__ = ["DEFAULT_RATE_LIMIT", "create_app"]
+
+#: Per client, on the public endpoints: 100 requests at once, then 10 a second.
+DEFAULT_RATE_LIMIT = RateLimit(per_second=10.0, burst=100)
+
+_DESCRIPTION = """\
+openler: Open Badges 3.0 / CLR 2.0 credentials.
+
+This deployment serves the verifier side of the W3C CCG VC-API. Every error is
+`application/problem+json` with a stable `code`; see docs/api.md.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("openler")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    resolver: ControllerResolver | None = None,
+    status_fetcher: StatusListFetcher | None = None,
+    policy: VerifyPolicy | None = None,
+    rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+    cors_origins: Sequence[str] = (),
+    clock: Callable[[], datetime] = _wall_clock,
+) -> FastAPI:
+    """The openler HTTP application.
+
+    ``resolver`` / ``status_fetcher``: where did:web and controller documents and status
+    lists come from (default: HTTPS; tests pass folder or static ones). ``rate_limit``:
+    the per-client budget on the public endpoints (``None``: no limit). ``cors_origins``:
+    origins allowed to call the API from a browser (none by default). ``clock``: the
+    current time for validity checks.
+
+    Raises :class:`~openler.config.ConfigurationError` for a configuration that must not
+    run (e.g. production without ``OPENLER_SECRET_KEY``)."""
+    settings.check()
+    closers: list[Any] = []
+    if resolver is None or status_fetcher is None:
+        from openler.resolvers import ChainResolver, ChainStatusFetcher
+        from openler.resolvers.http import HttpJsonFetcher, HttpResolver, HttpStatusFetcher
+
+        shared = HttpJsonFetcher()
+        closers.append(shared)
+        resolver = resolver or ChainResolver(HttpResolver(fetcher=shared))
+        status_fetcher = status_fetcher or ChainStatusFetcher(HttpStatusFetcher(fetcher=shared))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for closer in closers:
+                closer.close()
+
+    app = FastAPI(
+        title="openler",
+        version=_version(),
+        description=_DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.verifier = Verifier(
+        resolver=resolver,
+        status_fetcher=status_fetcher,
+        policy=policy or VerifyPolicy(),
+        cache=default_cache(),
+    )
+
+    install_problem_handlers(app)
+    app.include_router(vcapi_router)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness check")
+    def healthz() -> dict[str, str]:
+        """``{"status": "ok"}`` while the process serves requests."""
+        return {"status": "ok", "version": app.version}
+
+    # add_middleware wraps what is already there: the last one added runs first.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    if rate_limit is not None:
+        app.add_middleware(
+            RateLimitMiddleware, buckets=TokenBuckets(rate_limit), prefixes=PUBLIC_PREFIXES
+        )
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
+    return app

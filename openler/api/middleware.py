@@ -1,0 +1,244 @@
+"""Plain ASGI middleware: request body cap, per-client rate limit, security headers.
+
+Each one answers with the API's problem+json shape (see :mod:`openler.api.problems`).
+They are pure ASGI (not ``BaseHTTPMiddleware``) so that a body is never buffered before
+it is counted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openler.api.problems import (
+    SECURITY_HEADERS,
+    ProblemDetails,
+    RequestBodyTooLarge,
+    problem_response,
+)
+
+__all__ = [
+    "BodySizeLimitMiddleware",
+    "RateLimit",
+    "RateLimitMiddleware",
+    "SecurityHeadersMiddleware",
+    "TokenBuckets",
+]
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+# -- request body cap -----------------------------------------------------------------
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over ``max_bytes`` with 413: at once when ``Content-Length`` says so,
+    otherwise as soon as the streamed body passes the cap (chunked uploads included)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> ProblemDetails:
+        return problem_response(
+            413,
+            "input_too_large",
+            f"The request body is larger than {self.max_bytes:,} bytes.",
+            details={"maxBytes": self.max_bytes},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1
+            if length < 0:
+                response = problem_response(
+                    400, "bad_request", "The Content-Length header is not a whole number."
+                )
+                await response(scope, receive, send)
+                return
+            if length > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+                return
+
+        received = 0
+        answered = False  # we sent the 413 ourselves; drop whatever the app sends after
+
+        async def counted_receive() -> Message:
+            nonlocal received, answered
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes and not answered:
+                    answered = True
+                    await self._too_large()(scope, receive, send)
+                    raise RequestBodyTooLarge(
+                        f"The request body is larger than {self.max_bytes:,} bytes."
+                    )
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not answered:
+                raise
+
+
+# -- rate limit -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A token bucket per client: ``burst`` requests at once, refilled at ``per_second``.
+
+    ``max_clients`` bounds memory: the client seen least recently is forgotten first (and
+    comes back with a full bucket). IPv6 clients are counted per /64 network."""
+
+    per_second: float = 10.0
+    burst: int = 100
+    max_clients: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.per_second <= 0 or self.burst < 1 or self.max_clients < 1:
+            raise ValueError("RateLimit needs per_second > 0, burst >= 1 and max_clients >= 1.")
+
+
+class TokenBuckets:
+    """In-memory token buckets keyed by client (one process; not shared between workers)."""
+
+    def __init__(self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, client: str) -> float:
+        """Take one token for ``client``: 0.0 when allowed, else seconds until one is free."""
+        now = self.clock()
+        tokens, last = self._buckets.pop(client, (float(self.limit.burst), now))
+        tokens = min(float(self.limit.burst), tokens + (now - last) * self.limit.per_second)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / self.limit.per_second
+        self._buckets[client] = (tokens, now)
+        while len(self._buckets) > self.limit.max_clients:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def client_key(scope: Scope) -> str:
+    """The rate-limit key of a request: its client address (IPv6 by /64 network).
+
+    Behind a reverse proxy the address is the one uvicorn derives from trusted
+    ``X-Forwarded-For`` headers (uvicorn's ``FORWARDED_ALLOW_IPS``, loopback by default)."""
+    client = scope.get("client")
+    host = str(client[0]) if client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+class RateLimitMiddleware:
+    """429 with ``Retry-After`` for a client over its budget on the public endpoints
+    (paths under one of ``prefixes``); other paths pass untouched."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        buckets: TokenBuckets,
+        prefixes: Iterable[str],
+    ) -> None:
+        self.app = app
+        self.buckets = buckets
+        self.prefixes = tuple(prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        wait = self.buckets.take(client_key(scope))
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            response = problem_response(
+                429,
+                "rate_limited",
+                f"Too many requests from this client; try again in {retry_after} s.",
+                headers={"Retry-After": str(retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+# -- security headers -----------------------------------------------------------------
+
+#: Swagger UI and ReDoc load scripts and styles; everything else is JSON.
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeadersMiddleware:
+    """Adds :data:`~openler.api.problems.SECURITY_HEADERS`, a strict Content-Security-Policy
+    (not on the interactive docs), ``Cache-Control: no-store`` unless the route set its own
+    caching, and HSTS when the public origin is https."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    def _headers(self, path: str) -> Mapping[str, str]:
+        headers = dict(SECURITY_HEADERS)
+        if not path.startswith(_DOCS_PATHS):
+            headers["Content-Security-Policy"] = _API_CSP
+        if self.hsts:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        headers["Cache-Control"] = "no-store"
+        return headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        wanted = self._headers(str(scope.get("path", "")))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                present = {bytes(k).lower() for k, _ in raw}
+                for name, value in wanted.items():
+                    key = name.lower().encode("latin-1")
+                    if key not in present:
+                        raw.append((key, value.encode("latin-1")))
+                message = {**message, "headers": raw}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,43 @@
+"""``openler serve``: run the HTTP API with uvicorn, configured from ``OPENLER_*``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from openler.cli._common import CliError
+
+__all__ = ["serve_command"]
+
+
+def serve_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="TCP port to listen on.")
+    ] = 8000,
+) -> None:
+    """Serve the HTTP API: VC-API verification, OpenAPI at /openapi.json, docs at /docs.
+
+    Configuration comes only from OPENLER_* environment variables (see README)."""
+    # Imported here so that other commands start without loading the web stack.
+    import uvicorn
+    from pydantic import ValidationError
+
+    from openler.api import create_app
+    from openler.config import ConfigurationError, Settings
+
+    try:
+        settings = Settings()
+        app = create_app(settings)
+    except ConfigurationError as exc:
+        raise CliError(str(exc), "configuration_error") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"OPENLER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise CliError(f"Invalid configuration: {problems}.", "configuration_error") from None
+    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")

@@ -1,0 +1,344 @@
+"""Issuing one credential, changing its status, and publishing status lists.
+
+``issue_credential`` runs in the caller's transaction: it allocates the revocation and
+suspension entries, builds an OB 3.0 credential from a *published* achievement, signs it
+with the organization's active key, stores the signed bytes exactly as they are handed
+out, and writes the audit event. With an idempotency key the same request issues once:
+a repeat returns the stored credential, a different request under the same key is a
+conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from openler.config import Settings
+from openler.core import issue
+from openler.core.errors import InvalidInput, OpenlerError
+from openler.core.model.builders import build_achievement_credential
+from openler.core.model.identity import hashed_identity
+from openler.core.status import build_status_list_credential, status_entry
+from openler.core.status.bitstring import Bitstring
+from openler.services.audit import Actor, record
+from openler.services.keystore import KeyStore
+from openler.services.organizations import issuer_profile, org_did, signer_for
+from openler.store.models import (
+    AchievementDefinition,
+    AuditAction,
+    CredentialStatus,
+    IssuedCredential,
+    Organization,
+    PublicationStatus,
+    RecipientKind,
+    StatusList,
+    StatusPurpose,
+    utcnow,
+)
+from openler.store.status import allocate_status_entry, set_status_bit
+
+__all__ = [
+    "IdempotencyConflict",
+    "IssueRequest",
+    "NotFound",
+    "StatusConflict",
+    "change_status",
+    "issue_credential",
+    "signed_status_list",
+]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+
+
+class NotFound(OpenlerError):
+    code = "not_found"
+
+
+class IdempotencyConflict(OpenlerError):
+    code = "idempotency_conflict"
+
+
+class StatusConflict(OpenlerError):
+    code = "status_conflict"
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    achievement_id: uuid.UUID
+    recipient: str
+    recipient_kind: RecipientKind | None = None
+    results: Sequence[Mapping[str, Any]] = ()
+    evidence: Sequence[Mapping[str, Any]] = ()
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    suites: Sequence[str] = ("eddsa-rdfc-2022",)
+    status_purpose: str = "revocation"  # or "suspension" (suspend/unsuspend, revoke for good)
+    idempotency_key: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A hash of what was asked (not of the random parts of the answer)."""
+        body = {
+            "achievement": str(self.achievement_id),
+            "recipient": self.recipient,
+            "kind": self.recipient_kind.value if self.recipient_kind else None,
+            "results": list(self.results),
+            "evidence": list(self.evidence),
+            "validFrom": self.valid_from.isoformat() if self.valid_from else None,
+            "validUntil": self.valid_until.isoformat() if self.valid_until else None,
+            "suites": list(self.suites),
+            "statusPurpose": self.status_purpose,
+        }
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recipient(request: IssueRequest) -> tuple[RecipientKind, Any, str, bool, str | None]:
+    """(kind, subject for the builder, stored identifier, hashed?, salt)."""
+    value = request.recipient.strip()
+    if not value:
+        raise InvalidInput("A recipient is required.")
+    kind = request.recipient_kind
+    if kind is None:
+        kind = (
+            RecipientKind.EMAIL
+            if _EMAIL.match(value)
+            else RecipientKind.DID
+            if _URI.match(value)
+            else RecipientKind.INSTITUTIONAL_ID
+        )
+    if kind is RecipientKind.DID:
+        if not _URI.match(value):
+            raise InvalidInput("A DID or URI recipient must be an absolute URI.")
+        return kind, value, value, False, None
+    salt = secrets.token_hex(16)
+    if kind is RecipientKind.EMAIL:
+        value = value.lower()
+        if not _EMAIL.match(value):
+            raise InvalidInput(f"{value!r} is not an email address.")
+        identity = hashed_identity("emailAddress", value, salt)
+    else:
+        identity = hashed_identity("identifier", value, salt)
+    return kind, [identity], identity.identity_hash, True, salt
+
+
+def _lookup(value: str) -> str:
+    """A stable, unsalted key to find a recipient's credentials (e.g. when they claim)."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()
+
+
+def issue_credential(
+    session: Session,
+    settings: Settings,
+    keystore: KeyStore,
+    org: Organization,
+    request: IssueRequest,
+    *,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> tuple[IssuedCredential, bool]:
+    """Issue (or, for a repeated idempotency key, return) a credential.
+
+    Returns ``(record, created)``; ``created`` is False for an idempotent repeat."""
+    fingerprint = request.fingerprint()
+    if request.idempotency_key is not None:
+        existing = session.scalar(
+            sa.select(IssuedCredential).where(
+                IssuedCredential.organization_id == org.id,
+                IssuedCredential.idempotency_key == request.idempotency_key,
+            )
+        )
+        if existing is not None:
+            if existing.request_hash != fingerprint:
+                raise IdempotencyConflict(
+                    "This idempotency key was already used for a different request.",
+                    details={"idempotencyKey": request.idempotency_key},
+                )
+            return existing, False
+    achievement = session.get(AchievementDefinition, request.achievement_id)
+    if achievement is None or achievement.organization_id != org.id:
+        raise NotFound("No such achievement in this organization.")
+    if achievement.status is not PublicationStatus.PUBLISHED:
+        raise InvalidInput("Only a published achievement can be issued.")
+    now = now or utcnow()
+    kind, subject, identifier, hashed, salt = _recipient(request)
+    # OB 3.0 allows one credentialStatus: a revocation entry, or for credentials that can
+    # be suspended (licences), a suspension entry.
+    purpose = StatusPurpose(request.status_purpose)
+    status_list, index = allocate_status_entry(session, org, purpose)
+    entry = status_entry(settings.base_url + status_list.url_path, index, purpose.value)
+    credential_id = f"urn:uuid:{uuid.uuid4()}"
+    unsigned = build_achievement_credential(
+        credential_id=credential_id,
+        issuer=issuer_profile(settings, org),
+        achievement=achievement.achievement,
+        subject=subject,
+        valid_from=request.valid_from or now,
+        valid_until=request.valid_until,
+        results=list(request.results),
+        evidence=list(request.evidence),
+        credential_status=entry,
+        credential_schema=False,
+    )
+    key, signer = signer_for(session, settings, keystore, org)
+    signed = issue(unsigned, signer, suites=list(request.suites), created=now)
+    data = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    issued = IssuedCredential(
+        organization_id=org.id,
+        achievement_id=achievement.id,
+        signing_key_id=key.id,
+        credential_id=credential_id,
+        recipient_kind=kind,
+        recipient_identifier=identifier,
+        recipient_hashed=hashed,
+        recipient_salt=salt,
+        recipient_lookup=_lookup(request.recipient),
+        revocation_list_id=status_list.id if purpose is StatusPurpose.REVOCATION else None,
+        revocation_index=index if purpose is StatusPurpose.REVOCATION else None,
+        suspension_list_id=status_list.id if purpose is StatusPurpose.SUSPENSION else None,
+        suspension_index=index if purpose is StatusPurpose.SUSPENSION else None,
+        status=CredentialStatus.ACTIVE,
+        issued_at=now,
+        valid_until=request.valid_until,
+        idempotency_key=request.idempotency_key,
+        request_hash=fingerprint,
+    )
+    issued.set_signed_document(data)
+    session.add(issued)
+    session.flush()
+    record(
+        session,
+        org,
+        actor,
+        AuditAction.CREDENTIAL_ISSUE,
+        credential_id,
+        {
+            "achievement": achievement.logical_id,
+            "version": achievement.version,
+            "recipientKind": kind.value,
+            "key": key.key_id,
+        },
+    )
+    return issued, True
+
+
+_TRANSITIONS = {
+    # action: (allowed from, to, purpose, bit value, audit action)
+    "revoke": (
+        {CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED},
+        CredentialStatus.REVOKED,
+        StatusPurpose.REVOCATION,
+        True,
+        AuditAction.CREDENTIAL_REVOKE,
+    ),
+    "suspend": (
+        {CredentialStatus.ACTIVE},
+        CredentialStatus.SUSPENDED,
+        StatusPurpose.SUSPENSION,
+        True,
+        AuditAction.CREDENTIAL_SUSPEND,
+    ),
+    "unsuspend": (
+        {CredentialStatus.SUSPENDED},
+        CredentialStatus.ACTIVE,
+        StatusPurpose.SUSPENSION,
+        False,
+        AuditAction.CREDENTIAL_UNSUSPEND,
+    ),
+}
+
+
+def change_status(
+    session: Session,
+    org: Organization,
+    credential_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    actor: Actor | None = None,
+) -> IssuedCredential:
+    """Revoke, suspend or unsuspend; a change that makes no sense (revoking twice) is a
+    :class:`StatusConflict` and changes nothing."""
+    if action not in _TRANSITIONS:
+        raise InvalidInput(f"Unknown status action {action!r}; one of {', '.join(_TRANSITIONS)}.")
+    allowed, target, purpose, bit, audit = _TRANSITIONS[action]
+    issued = session.scalar(
+        sa.select(IssuedCredential).where(
+            IssuedCredential.organization_id == org.id,
+            IssuedCredential.credential_id == credential_id,
+        )
+    )
+    if issued is None:
+        raise NotFound("No such credential in this organization.")
+    if issued.status not in allowed:
+        raise StatusConflict(
+            f"The credential is {issued.status.value}; it cannot be {action}d.",
+            details={"status": issued.status.value},
+        )
+    if purpose is StatusPurpose.REVOCATION and issued.revocation_list_id is not None:
+        list_id, index = issued.revocation_list_id, issued.revocation_index
+    elif issued.suspension_list_id is not None and (
+        purpose is StatusPurpose.SUSPENSION or action == "revoke"
+    ):
+        # A suspendable credential is revoked by suspending it for good: verifiers see it
+        # suspended, and the platform refuses to lift it.
+        list_id, index = issued.suspension_list_id, issued.suspension_index
+    else:
+        kind = "revocation" if issued.revocation_list_id is not None else "suspension"
+        raise StatusConflict(
+            f"This credential carries only a {kind} status entry: {action!r} does not apply.",
+            details={"statusPurpose": kind, "action": action},
+        )
+    if index is None:
+        raise StatusConflict("The credential has no status index.")
+    set_status_bit(session, list_id, index, bit)
+    issued.status = target
+    issued.status_reason = reason
+    issued.status_changed_at = utcnow()
+    record(session, org, actor, audit, credential_id, {"reason": reason} if reason else {})
+    return issued
+
+
+def signed_status_list(
+    session: Session,
+    settings: Settings,
+    keystore: KeyStore,
+    status_list: StatusList,
+    *,
+    now: datetime | None = None,
+) -> bytes:
+    """The BitstringStatusListCredential for ``status_list``, re-signed only when its bits
+    changed since the last signature."""
+    if status_list.signed_credential is not None and status_list.signed_version == (
+        status_list.version
+    ):
+        return status_list.signed_credential
+    org = status_list.organization
+    bits = Bitstring.from_bytes(status_list.bits)
+    url = settings.base_url + status_list.url_path
+    unsigned = build_status_list_credential(
+        list_id=url,
+        issuer=org_did(settings, org.slug),
+        purpose=status_list.purpose.value,
+        bitstring=bits,
+        valid_from=now or utcnow(),
+    )
+    _key, signer = signer_for(session, settings, keystore, org)
+    from openler.core import sign
+
+    signed = sign(unsigned, signer, created=now or utcnow())
+    data = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    status_list.signed_credential = data
+    status_list.signed_version = status_list.version
+    return data

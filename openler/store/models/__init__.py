@@ -1,0 +1,64 @@
+"""The platform's tables as SQLAlchemy 2 typed declarative models.
+
+``Base.metadata`` is what the Alembic migrations must match (a test compares them)."""
+
+from openler.store.models._base import Base, JsonDocument, UTCDateTime, new_id, utcnow
+from openler.store.models.credentials import (
+    AchievementDefinition,
+    Endorsement,
+    ImmutableRecordError,
+    IssuedCredential,
+    StatusList,
+)
+from openler.store.models.enums import (
+    ActorType,
+    AuditAction,
+    CredentialStatus,
+    EndorsementTarget,
+    OrganizationKind,
+    PublicationStatus,
+    RecipientKind,
+    Role,
+    SigningKeyStatus,
+    StatusPurpose,
+)
+from openler.store.models.organizations import (
+    ApiClient,
+    ApiKey,
+    Membership,
+    Organization,
+    SigningKey,
+    User,
+)
+from openler.store.models.registry import AuditEvent, TrustedIssuer
+
+__all__ = [
+    "AchievementDefinition",
+    "ActorType",
+    "ApiClient",
+    "ApiKey",
+    "AuditAction",
+    "AuditEvent",
+    "Base",
+    "CredentialStatus",
+    "Endorsement",
+    "EndorsementTarget",
+    "ImmutableRecordError",
+    "IssuedCredential",
+    "JsonDocument",
+    "Membership",
+    "Organization",
+    "OrganizationKind",
+    "PublicationStatus",
+    "RecipientKind",
+    "Role",
+    "SigningKey",
+    "SigningKeyStatus",
+    "StatusList",
+    "StatusPurpose",
+    "TrustedIssuer",
+    "UTCDateTime",
+    "User",
+    "new_id",
+    "utcnow",
+]
