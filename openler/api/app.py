@@ -36,6 +36,8 @@ from openler.config import Settings
 from openler.core.ports import ControllerResolver, StatusListFetcher
 from openler.core.signing import default_cache
 from openler.core.verification import Verifier, VerifyPolicy
+from openler.services.keystore import KeyStore
+from openler.store.db import Database
 
 __all__ = ["DEFAULT_RATE_LIMIT", "create_app"]
 
@@ -70,6 +72,8 @@ def create_app(
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
     cors_origins: Sequence[str] = (),
     clock: Callable[[], datetime] = _wall_clock,
+    database: Database | None = None,
+    keystore: KeyStore | None = None,
 ) -> FastAPI:
     """The openler HTTP application.
 
@@ -77,7 +81,8 @@ def create_app(
     lists come from (default: HTTPS; tests pass folder or static ones). ``rate_limit``:
     the per-client budget on the public endpoints (``None``: no limit). ``cors_origins``:
     origins allowed to call the API from a browser (none by default). ``clock``: the
-    current time for validity checks.
+    current time for validity checks. ``database`` / ``keystore``: the issuer side's storage
+    and key encryption (default: from the settings, opened on first use).
 
     Raises :class:`~openler.config.ConfigurationError` for a configuration that must not
     run (e.g. production without ``OPENLER_SECRET_KEY``)."""
@@ -111,6 +116,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    # The database and the keystore are opened on first use: the verification endpoints
+    # need neither, so a pure verifier deployment runs without them.
+    app.state.database = database
+    app.state.keystore = keystore
     app.state.verifier = Verifier(
         resolver=resolver,
         status_fetcher=status_fetcher,

@@ -1,0 +1,106 @@
+"""Request dependencies shared by the routers: settings, a database session per request,
+the keystore, and the authenticated principal with its scopes.
+
+``Principal`` is who is calling: an API client (OAuth 2.0 client credentials) or an API
+key, always on behalf of exactly one organization, with scopes. Routers ask for
+``require_scope("credentials:issue")`` and get the principal, or a 401/403 problem.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from openler.config import Settings
+from openler.services.audit import Actor
+from openler.services.keystore import KeyStore
+from openler.store.db import Database
+
+__all__ = [
+    "SCOPES",
+    "DbSession",
+    "Principal",
+    "get_database",
+    "get_keystore",
+    "get_settings",
+    "require_scope",
+]
+
+#: Scopes a token or key may carry (each grants what its name says, in one organization).
+SCOPES: dict[str, str] = {
+    "org:admin": "manage the organization's profile, keys, API clients and members",
+    "achievements:read": "read achievement definitions",
+    "achievements:write": "create, version and publish achievement definitions",
+    "credentials:read": "read and list issued credentials",
+    "credentials:issue": "issue credentials",
+    "credentials:status": "revoke, suspend and unsuspend credentials",
+    "endorsements:write": "issue endorsements",
+    "trust:manage": "manage the issuer trust registry",
+    "audit:read": "read the audit log",
+}
+
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    organization_id: uuid.UUID
+    scopes: frozenset[str]
+    actor: Actor
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    state = request.app.state
+    if state.database is None:
+        with _LOCK:
+            if state.database is None:
+                state.database = Database.from_settings(state.settings)
+    database: Database = state.database
+    return database
+
+
+def get_keystore(request: Request) -> KeyStore:
+    state = request.app.state
+    if state.keystore is None:
+        with _LOCK:
+            if state.keystore is None:
+                state.keystore = KeyStore.for_settings(state.settings)
+    keystore: KeyStore = state.keystore
+    return keystore
+
+
+def _session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back when
+    it raises (so a failed request changes nothing)."""
+    with database.session_scope() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(_session)]
+
+
+def require_scope(scope: str) -> Callable[..., Principal]:
+    """A dependency that authenticates the caller and checks ``scope``."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    from openler.api.auth import authenticate  # the token/key checks live there
+
+    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        from openler.api.auth import InsufficientScope
+
+        if scope not in principal.scopes:
+            raise InsufficientScope(scope)
+        return principal
+
+    return dependency
