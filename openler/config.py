@@ -10,6 +10,9 @@ Created at start-up (``Settings()``) and passed down; nothing else reads the env
 - ``OPENLER_SECRET_KEY``: encrypts private keys at rest; required in production.
 - ``OPENLER_BASE_URL``: the public origin (``http://127.0.0.1:8000``); its host names the
   ``did:web`` identifiers.
+- ``OPENLER_RATE_LIMIT_PER_SECOND`` / ``OPENLER_RATE_LIMIT_BURST``: requests per client on
+  the public endpoints (10/s after a burst of 100); 0 turns the limit off.
+- ``OPENLER_MAX_REQUEST_BYTES``: the largest request body accepted (4 MiB).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     base_url: str = "http://127.0.0.1:8000"
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    #: Per client IP on the public endpoints; ``0`` turns the limit off (e.g. behind a
+    #: proxy that limits, or for benchmarks).
+    rate_limit_per_second: float = Field(default=10.0, ge=0)
+    rate_limit_burst: int = Field(default=100, ge=0)
 
     @field_validator("base_url")
     @classmethod

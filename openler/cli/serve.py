@@ -27,11 +27,17 @@ def serve_command(
     from pydantic import ValidationError
 
     from openler.api import create_app
+    from openler.api.middleware import RateLimit
     from openler.config import ConfigurationError, Settings
 
     try:
         settings = Settings()
-        app = create_app(settings)
+        limit = (
+            RateLimit(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+            if settings.rate_limit_per_second > 0 and settings.rate_limit_burst > 0
+            else None
+        )
+        app = create_app(settings, rate_limit=limit)
     except ConfigurationError as exc:
         raise CliError(str(exc), "configuration_error") from None
     except ValidationError as exc:
