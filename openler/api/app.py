@@ -29,7 +29,12 @@ from openler.api.middleware import (
     SecurityHeadersMiddleware,
     TokenBuckets,
 )
+from openler.api.oauth import PUBLIC_PREFIXES as OAUTH_PUBLIC_PREFIXES
+from openler.api.oauth import router as oauth_router
+from openler.api.platform import router as platform_router
 from openler.api.problems import install_problem_handlers
+from openler.api.public import PUBLIC_PREFIXES as ORG_PUBLIC_PREFIXES
+from openler.api.public import router as public_router
 from openler.api.vcapi import PUBLIC_PREFIXES
 from openler.api.vcapi import router as vcapi_router
 from openler.config import Settings
@@ -129,6 +134,9 @@ def create_app(
 
     install_problem_handlers(app)
     app.include_router(vcapi_router)
+    app.include_router(oauth_router)
+    app.include_router(public_router)
+    app.include_router(platform_router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness check")
     def healthz() -> dict[str, str]:
@@ -139,7 +147,9 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     if rate_limit is not None:
         app.add_middleware(
-            RateLimitMiddleware, buckets=TokenBuckets(rate_limit), prefixes=PUBLIC_PREFIXES
+            RateLimitMiddleware,
+            buckets=TokenBuckets(rate_limit),
+            prefixes=(*PUBLIC_PREFIXES, *OAUTH_PUBLIC_PREFIXES, *ORG_PUBLIC_PREFIXES),
         )
     if cors_origins:
         app.add_middleware(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from openler.config import Settings
 from openler.services.audit import Actor
+from openler.services.auth import SCOPES  # the one list; re-exported here for routers
 from openler.services.keystore import KeyStore
 from openler.store.db import Database
 
@@ -31,19 +32,6 @@ __all__ = [
     "get_settings",
     "require_scope",
 ]
-
-#: Scopes a token or key may carry (each grants what its name says, in one organization).
-SCOPES: dict[str, str] = {
-    "org:admin": "manage the organization's profile, keys, API clients and members",
-    "achievements:read": "read achievement definitions",
-    "achievements:write": "create, version and publish achievement definitions",
-    "credentials:read": "read and list issued credentials",
-    "credentials:issue": "issue credentials",
-    "credentials:status": "revoke, suspend and unsuspend credentials",
-    "endorsements:write": "issue endorsements",
-    "trust:manage": "manage the issuer trust registry",
-    "audit:read": "read the audit log",
-}
 
 _LOCK = threading.Lock()
 
@@ -80,14 +68,22 @@ def get_keystore(request: Request) -> KeyStore:
     return keystore
 
 
-def _session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+def _session(
+    request: Request, database: Annotated[Database, Depends(get_database)]
+) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when
-    it raises (so a failed request changes nothing)."""
-    with database.session_scope() as session:
+    it raises (so a failed request changes nothing). Requests that may write (any method
+    but GET/HEAD/OPTIONS) take SQLite's write lock at once (``BEGIN IMMEDIATE``), so
+    concurrent issuers queue instead of failing on a stale snapshot."""
+    immediate = request.method not in ("GET", "HEAD", "OPTIONS")
+    with database.session_scope(immediate=immediate) as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(_session)]
+# scope="function": the transaction ends (commits) before the response is sent, so a
+# client never sees a success whose commit failed, and its next request sees the change.
+# The authentication dependency and the route share this one session.
+DbSession = Annotated[Session, Depends(_session, scope="function")]
 
 
 def require_scope(scope: str) -> Callable[..., Principal]:
@@ -96,7 +92,10 @@ def require_scope(scope: str) -> Callable[..., Principal]:
         raise ValueError(f"unknown scope {scope!r}")
     from openler.api.auth import authenticate  # the token/key checks live there
 
-    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    # ``authenticate`` is imported here (openler.api.auth imports this module), so it is a
+    # local name: it goes in the default, not in the (string) annotation, where FastAPI,
+    # resolving annotations against this module's globals, would not find it.
+    def dependency(principal: Principal = Depends(authenticate)) -> Principal:  # noqa: B008 - FastAPI's dependency marker
         from openler.api.auth import InsufficientScope
 
         if scope not in principal.scopes:

@@ -1,5 +1,7 @@
-"""The verifier side of the W3C CCG VC-API: ``POST /credentials/verify``,
-``POST /presentations/verify`` (and ``POST /credentials/status``, not served yet).
+"""The W3C CCG VC-API: the verifier side (``POST /credentials/verify``,
+``POST /presentations/verify``, public) and the issuer side (``POST /credentials/issue``,
+``POST /credentials/status``, authenticated with the ``credentials:issue`` and
+``credentials:status`` scopes; see :mod:`openler.services.vcapi`).
 
 Responses follow the VC-API's verification result — ``checks`` (the names of the checks
 that passed), ``warnings`` and ``errors`` — with ``verified`` and openler's full report
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from openler.api.problems import PROBLEM_JSON, NotImplementedYet, problem_type
+from openler.api.deps import DbSession, Principal, get_keystore, get_settings, require_scope
+from openler.api.problems import PROBLEM_JSON, NotFound, problem_type
 from openler.core.results import Check, VerificationResult
 from openler.core.verification import (
     SKIPPABLE_CHECKS,
@@ -27,6 +30,9 @@ from openler.core.verification import (
     VerifyPolicy,
     verify_presentation_with,
 )
+from openler.services.issuing import change_status
+from openler.services.vcapi import issue_unsigned, status_action
+from openler.store.models import Organization
 
 __all__ = ["PUBLIC_PREFIXES", "router"]
 
@@ -276,16 +282,109 @@ def verify_presentation(
     return _respond(result)
 
 
+# -- the issuer side ------------------------------------------------------------------
+
+
+class IssueOptions(BaseModel):
+    """VC-API issuing options. ``credentialStatus.statusPurpose`` picks the status entry
+    the issuer allocates (``revocation``, the default, or ``suspension``); ``suites``
+    (openler's) adds an Ed25519Signature2020 proof for older wallets. Other options are
+    ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    credentialStatus: dict[str, Any] | None = None
+    suites: list[Literal["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"]] = Field(
+        default=["eddsa-rdfc-2022"], min_length=1, max_length=2
+    )
+
+    def status_purpose(self) -> str:
+        purpose = (self.credentialStatus or {}).get("statusPurpose", "revocation")
+        return str(purpose)
+
+
+class IssueCredentialRequest(BaseModel):
+    credential: dict[str, Any]
+    options: IssueOptions = Field(default_factory=IssueOptions)
+
+
+class UpdateStatusRequest(BaseModel):
+    """The VC-API's status update. ``credentialStatus`` is an object with
+    ``statusPurpose`` (and ``status``: true sets, false clears), or, in the older shape, a
+    list of one ``{"type": ..., "status": "revoked" | "suspended" | "active"}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    credentialId: str = Field(min_length=1, max_length=200)
+    credentialStatus: dict[str, Any] | list[dict[str, Any]]
+    status: bool | None = None
+
+
+Issuer = Annotated[Principal, Depends(require_scope("credentials:issue"))]
+StatusManager = Annotated[Principal, Depends(require_scope("credentials:status"))]
+
+
+@router.post(
+    "/credentials/issue",
+    summary="Issue a credential",
+    status_code=201,
+    responses={
+        201: {"description": 'Issued: {"verifiableCredential": ...} (the stored bytes).'},
+        400: {"description": "The issuer is not the caller's organization (issuer_mismatch)."},
+        404: {"description": "The achievement is not one of the organization's published ones."},
+        422: {"description": "Invalid credential (schema_invalid, invalid_input, ...)."},
+    },
+)
+def issue_credential_vcapi(
+    request: Request,
+    session: DbSession,
+    principal: Issuer,
+    body: Annotated[IssueCredentialRequest, Body()],
+) -> Response:
+    """Sign an OB 3.0 credential as the caller's organization: the issuer is set to the
+    organization's Profile (a given issuer must be its DID), an ``id`` and ``validFrom``
+    are added when absent, and a status entry is allocated; the credential is checked
+    against the OB 3.0 JSON Schema, signed with the active key and stored."""
+    org = session.get(Organization, principal.organization_id)
+    if org is None:
+        raise NotFound("The organization of this token no longer exists.")
+    issued = issue_unsigned(
+        session,
+        get_settings(request),
+        get_keystore(request),
+        org,
+        body.credential,
+        suites=list(body.options.suites),
+        status_purpose=body.options.status_purpose(),
+        actor=principal.actor,
+        now=_now(request),
+    )
+    data = b'{"verifiableCredential":' + issued.credential_bytes + b"}"
+    return Response(data, status_code=201, media_type="application/json")
+
+
 @router.post(
     "/credentials/status",
-    summary="Update a credential's status (not served yet)",
-    status_code=501,
-    responses={501: {"description": "Not implemented: needs the issuer's database."}},
+    summary="Update a credential's status",
+    responses={
+        200: {"description": "Updated."},
+        404: {"description": "No such credential in this organization."},
+        409: {"description": "The change does not apply (e.g. revoking twice)."},
+    },
 )
-def update_credential_status() -> None:
-    """Revoking or suspending a credential belongs to the issuer side, which keeps the
-    status lists in its database; until that lands this answers 501 (``not_implemented``)."""
-    raise NotImplementedYet(
-        "Updating a credential's status needs the issuer's database, which this "
-        "deployment does not serve yet."
-    )
+def update_credential_status(
+    session: DbSession,
+    principal: StatusManager,
+    body: Annotated[UpdateStatusRequest, Body()],
+) -> dict[str, Any]:
+    """Revoke, suspend or unsuspend one of the organization's credentials; the published
+    status list shows it on its next fetch."""
+    action = status_action(body.credentialStatus, body.status)
+    org = session.get(Organization, principal.organization_id)
+    if org is None:
+        raise NotFound("The organization of this token no longer exists.")
+    credential_id = body.credentialId
+    if ":" not in credential_id:
+        credential_id = f"urn:uuid:{credential_id}"
+    changed = change_status(session, org, credential_id, action, actor=principal.actor)
+    return {"credentialId": changed.credential_id, "status": changed.status.value}

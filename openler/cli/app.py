@@ -18,10 +18,12 @@ import typer
 from typer.core import TyperGroup
 
 from openler.cli._common import CliError
+from openler.cli.admin import org_app, token_app
 from openler.cli.db import db_app
 from openler.cli.demo import demo_command
 from openler.cli.issue import issue_command
 from openler.cli.keys import did_app, keys_app
+from openler.cli.seed import seed_command
 from openler.cli.serve import serve_command
 from openler.cli.status import status_app
 from openler.cli.verify import verify_command
@@ -133,10 +135,13 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
 app.add_typer(status_app, name="status")
 app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(token_app, name="token")
 app.command("issue")(issue_command)
 app.command("verify")(verify_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
+app.command("seed")(seed_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,6 +54,7 @@ __all__ = [
     "StatusConflict",
     "change_status",
     "issue_credential",
+    "recipient_lookup",
     "signed_status_list",
 ]
 
@@ -136,6 +137,12 @@ def _recipient(request: IssueRequest) -> tuple[RecipientKind, Any, str, bool, st
 def _lookup(value: str) -> str:
     """A stable, unsalted key to find a recipient's credentials (e.g. when they claim)."""
     return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()
+
+
+def recipient_lookup(value: str) -> str:
+    """The lookup digest stored with each credential for the recipient ``value`` (an
+    email address, DID or institutional identifier as it was given when issuing)."""
+    return _lookup(value)
 
 
 def issue_credential(

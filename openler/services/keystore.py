@@ -24,6 +24,15 @@ Rotation: ``KeyStore(current=new, previous=[old, …])`` decrypts envelopes made
 them (picked by key version), encrypts under ``current`` only, and :meth:`KeyStore.rewrap`
 moves an envelope to ``current``; once every row is rewrapped the old secret can go.
 
+Other purposes (e.g. signing the platform's OAuth access tokens) get their own keys from
+the current secret through :meth:`KeyStore.derived_key`, never the wrapping key::
+
+    root = HKDF-SHA256(ikm=secret, salt=salt, info=b"openler/keystore/derive/v1", L=32)
+    key  = HKDF-SHA256(ikm=root, salt=None, info=b"openler/keystore/purpose/v1:" + purpose)
+
+Distinct info strings keep these keys independent of the wrapping key and of each other.
+A derived key follows the current secret: rotating the secret changes every derived key.
+
 HKDF does not stretch a weak passphrase: the secret must be random (at least 32
 characters, e.g. ``python -c "import secrets; print(secrets.token_urlsafe(32))"``).
 
@@ -84,6 +93,9 @@ DEV_SECRET_FILE: Final = "dev-secret.key"  # noqa: S105 - a file name, not a sec
 MIN_PRODUCTION_SECRET_CHARS: Final = 32
 
 _HKDF_INFO: Final = b"openler/keystore/wrap/v1"
+_DERIVE_ROOT_INFO: Final = b"openler/keystore/derive/v1"
+_PURPOSE_INFO_PREFIX: Final = b"openler/keystore/purpose/v1:"
+_MAX_PURPOSE_CHARS: Final = 100
 _KEY_VERSION_LABEL: Final = b"openler/keystore/key-version/v1"
 _AAD_LABEL: Final = b"openler/keystore/aad/v1"
 _KEY_VERSION_BYTES: Final = 8
@@ -133,7 +145,7 @@ class KeyStore:
     ``current`` seals new envelopes; ``previous`` secrets only open old ones. The secrets
     themselves are not kept: only the derived AES keys and their key versions."""
 
-    __slots__ = ("_by_version", "_current", "_development")
+    __slots__ = ("_by_version", "_current", "_derivation_root", "_development")
 
     def __init__(
         self,
@@ -145,7 +157,11 @@ class KeyStore:
     ) -> None:
         if not isinstance(salt, bytes):
             raise TypeError("The key store salt must be bytes.")
-        self._current = _WrappingKey(_secret_bytes(current), salt)
+        current_secret = _secret_bytes(current)
+        self._current = _WrappingKey(current_secret, salt)
+        self._derivation_root = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=salt, info=_DERIVE_ROOT_INFO
+        ).derive(current_secret)
         self._by_version: dict[bytes, _WrappingKey] = {self._current.version: self._current}
         for secret in previous:
             wrapping_key = _WrappingKey(_secret_bytes(secret), salt)
@@ -262,6 +278,27 @@ class KeyStore:
             envelope, org_id=org_id, key_id=key_id, algorithm=algorithm
         )
         return self.encrypt_private_key(key_pair, org_id=org_id, key_id=key_id)
+
+    def derived_key(self, purpose: str, *, length: int = 32) -> bytes:
+        """A key of ``length`` bytes for ``purpose`` (e.g. ``"oauth/access-token/v1"``),
+        derived from the current secret; the same purpose always gives the same key, and
+        different purposes give independent keys (see the module docstring)."""
+        if (
+            not isinstance(purpose, str)
+            or not purpose
+            or len(purpose) > _MAX_PURPOSE_CHARS
+            or not purpose.isascii()
+            or not purpose.isprintable()
+        ):
+            raise InvalidInput(
+                f"A key purpose is 1-{_MAX_PURPOSE_CHARS} printable ASCII characters."
+            )
+        if not 16 <= length <= 64:
+            raise InvalidInput("A derived key is 16 to 64 bytes long.")
+        info = _PURPOSE_INFO_PREFIX + purpose.encode("ascii")
+        return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(
+            self._derivation_root
+        )
 
     def key_version_of(self, envelope: bytes) -> str:
         """The key version an envelope is sealed under (read from its header, unchecked)."""

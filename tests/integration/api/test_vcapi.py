@@ -200,14 +200,15 @@ def test_presentation_with_a_tampered_credential_is_400(client: TestClient, issu
     assert any(e.get("credentialIndex") == 0 for e in body["errors"])
 
 
-def test_credential_status_update_is_501_until_the_issuer_side_lands(client: TestClient) -> None:
+def test_credential_status_update_needs_authentication(client: TestClient) -> None:
     response = client.post(
         "/credentials/status",
         json={
             "credentialId": "urn:uuid:1",
-            "credentialStatus": [{"type": "revocation", "status": "1"}],
+            "credentialStatus": {"type": "BitstringStatusList", "statusPurpose": "revocation"},
+            "status": True,
         },
     )
-    assert response.status_code == 501
+    assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "not_implemented"
+    assert response.json()["code"] == "unauthenticated"

@@ -4,7 +4,6 @@ DID document and status lists the platform would publish."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openler.config import Settings
-from openler.core import Verifier, VerifyPolicy
-from openler.core.errors import DidNotFound, InvalidInput, StatusListError
+from openler.core.errors import InvalidInput
 from openler.services.issuing import (
     IdempotencyConflict,
     IssueRequest,
@@ -22,13 +20,11 @@ from openler.services.issuing import (
     StatusConflict,
     change_status,
     issue_credential,
-    signed_status_list,
 )
 from openler.services.keystore import KeyStore
 from openler.services.organizations import (
     OrganizationExists,
     create_organization,
-    did_document,
     org_did,
     revoke_key,
     rotate_key,
@@ -38,8 +34,8 @@ from openler.store.models import (
     IssuedCredential,
     Organization,
     PublicationStatus,
-    StatusList,
 )
+from tests.integration.platform_view import PlatformView
 from tests.integration.store.factories import make_achievement
 
 SETTINGS = Settings(base_url="https://issuer.example", env="test")
@@ -47,39 +43,8 @@ KEYSTORE = KeyStore("an-encryption-secret-for-tests-only-0123456789")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-class PlatformView:
-    """What a verifier sees over HTTPS: the DID documents and status lists the platform
-    serves, read from the database (a ControllerResolver and a StatusListFetcher)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def resolve(self, identifier: str) -> Mapping[str, Any]:
-        prefix = f"did:web:{SETTINGS.did_web_host}:orgs:"
-        if not identifier.startswith(prefix):
-            raise DidNotFound(identifier)
-        slug = identifier.removeprefix(prefix)
-        org = self.session.scalar(sa.select(Organization).where(Organization.slug == slug))
-        if org is None:
-            raise DidNotFound(identifier)
-        return did_document(self.session, SETTINGS, org)
-
-    def fetch(self, url: str) -> Mapping[str, Any]:
-        path = url.removeprefix(SETTINGS.base_url)
-        found = self.session.scalar(sa.select(StatusList).where(StatusList.url_path == path))
-        if found is None:
-            raise StatusListError(f"no list at {url}")
-        import json
-
-        return json.loads(signed_status_list(self.session, SETTINGS, KEYSTORE, found, now=NOW))
-
-
 def _verify(session: Session, issued: IssuedCredential) -> list[str]:
-    view = PlatformView(session)
-    result = Verifier(resolver=view, status_fetcher=view, policy=VerifyPolicy()).verify(
-        issued.credential_bytes, now=NOW
-    )
-    return [c.code for c in result.errors]
+    return PlatformView(session, SETTINGS, KEYSTORE, now=NOW).error_codes(issued.credential_bytes)
 
 
 def _org(session: Session, slug: str = "riverside") -> Organization:

@@ -287,6 +287,28 @@ def test_bad_secrets_are_refused() -> None:
         KeyStore(CURRENT, salt="text")  # type: ignore[arg-type]
 
 
+def test_derived_keys_are_per_purpose_stable_and_follow_the_current_secret() -> None:
+    store = KeyStore(CURRENT, previous=[OLD])
+    token_key = store.derived_key("oauth/access-token/v1")
+    assert len(token_key) == 32
+    assert store.derived_key("oauth/access-token/v1") == token_key  # stable
+    assert KeyStore(SecretStr(CURRENT)).derived_key("oauth/access-token/v1") == token_key
+    assert store.derived_key("something-else") != token_key  # one key per purpose
+    assert len(store.derived_key("oauth/access-token/v1", length=64)) == 64
+    # Independent of the secret's other uses and of the previous secrets.
+    wrap = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=DEFAULT_SALT, info=b"openler/keystore/wrap/v1"
+    ).derive(CURRENT.encode())
+    assert token_key != wrap
+    assert KeyStore(OLD).derived_key("oauth/access-token/v1") != token_key
+    assert KeyStore(CURRENT, salt=b"other").derived_key("oauth/access-token/v1") != token_key
+    for bad in ("", "x" * 101, "caf\u00e9", "new\nline"):
+        with pytest.raises(InvalidInput):
+            store.derived_key(bad)
+    with pytest.raises(InvalidInput):
+        store.derived_key("short", length=8)
+
+
 # -- secrets never shown ------------------------------------------------------------
 
 
