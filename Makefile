@@ -17,8 +17,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Migrate the embedded SQLite database (./var), seed the demo world (idempotent), and serve
+# the platform on 127.0.0.1:8000 as http://localhost:8000 (OPENLER_* variables change it).
 run: install
-	$(BIN)/python -m openler.cli demo --out demo-out
+	$(BIN)/openler db upgrade
+	$(BIN)/openler seed
+	@echo "API tokens for the demo organizations: $(BIN)/openler token create --org lakeshore-cc"
+	$(BIN)/openler serve --host 127.0.0.1 --port 8000
+
+# The command-line story: issue, verify, revoke, verify (files under demo-out/).
+demo: install
+	$(BIN)/openler demo --out demo-out
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,4 +51,4 @@ bench: install
 	$(BIN)/python bench/core_suites.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-out var .pytest_cache .mypy_cache .ruff_cache

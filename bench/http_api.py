@@ -115,7 +115,7 @@ def main() -> None:
     env = {
         **os.environ,
         "OPENLER_DATA_DIR": str(tmp),
-        "OPENLER_BASE_URL": base,
+        "OPENLER_BASE_URL": f"http://localhost:{port}",  # did:web needs a domain name
         "OPENLER_SECRET_KEY": secrets.token_urlsafe(48),
         "OPENLER_RATE_LIMIT_PER_SECOND": "0",
         "OPENLER_ENV": "development",
@@ -172,9 +172,11 @@ def main() -> None:
             results["verify"] = run_load(args.seconds, args.concurrency, verify)
         if "issue" in args.what:
             with httpx.Client(base_url=base, headers=auth) as client:
-                created = client.post("/api/v1/achievements", json=ACHIEVEMENT)
+                logical = "bench-welding"
+                created = client.post(
+                    "/api/v1/achievements", json={"logicalId": logical, "achievement": ACHIEVEMENT}
+                )
                 created.raise_for_status()
-                logical = created.json()["logicalId"]
                 client.post(f"/api/v1/achievements/{logical}/publish").raise_for_status()
 
             def issue_one(client: httpx.Client, n: int) -> httpx.Response:

@@ -8,8 +8,8 @@ Created at start-up (``Settings()``) and passed down; nothing else reads the env
 - ``OPENLER_DATABASE_URL``: a SQLAlchemy URL; default a SQLite file in the data dir;
   PostgreSQL in production (``postgresql+psycopg://user@host/db``).
 - ``OPENLER_SECRET_KEY``: encrypts private keys at rest; required in production.
-- ``OPENLER_BASE_URL``: the public origin (``http://127.0.0.1:8000``); its host names the
-  ``did:web`` identifiers.
+- ``OPENLER_BASE_URL``: the public origin (``http://localhost:8000``); its host names the
+  ``did:web`` identifiers, so it must be a domain name (did:web cannot name an IP address).
 - ``OPENLER_RATE_LIMIT_PER_SECOND`` / ``OPENLER_RATE_LIMIT_BURST``: requests per client on
   the public endpoints (10/s after a burst of 100); 0 turns the limit off.
 - ``OPENLER_MAX_REQUEST_BYTES``: the largest request body accepted (4 MiB).
@@ -17,6 +17,7 @@ Created at start-up (``Settings()``) and passed down; nothing else reads the env
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -38,7 +39,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     secret_key: SecretStr | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = "http://localhost:8000"
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     #: Per client IP on the public endpoints; ``0`` turns the limit off (e.g. behind a
     #: proxy that limits, or for benchmarks).
@@ -51,6 +52,15 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("OPENLER_BASE_URL must be an http(s) origin, e.g. https://example.org")
+        try:
+            ipaddress.ip_address((parts.hostname or "").strip("[]"))
+        except ValueError:
+            pass
+        else:
+            raise ValueError(
+                "OPENLER_BASE_URL must use a domain name, not an IP address: did:web "
+                "identifiers are derived from it (use http://localhost:8000 locally)"
+            )
         return f"{parts.scheme}://{parts.netloc}"
 
     @property

@@ -64,6 +64,18 @@ def _version() -> str:
         return "0.0.0"
 
 
+def _database(app: FastAPI) -> Database:
+    from openler.api.deps import database_of
+
+    return database_of(app)
+
+
+def _keystore(app: FastAPI) -> KeyStore:
+    from openler.api.deps import keystore_of
+
+    return keystore_of(app)
+
+
 def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -93,14 +105,25 @@ def create_app(
     run (e.g. production without ``OPENLER_SECRET_KEY``)."""
     settings.check()
     closers: list[Any] = []
+    state: dict[str, Any] = {}
     if resolver is None or status_fetcher is None:
         from openler.resolvers import ChainResolver, ChainStatusFetcher
         from openler.resolvers.http import HttpJsonFetcher, HttpResolver, HttpStatusFetcher
+        from openler.services.own_documents import OwnDocuments
 
+        # Our own organizations' documents come from our database; others' over HTTPS.
+        own = OwnDocuments(
+            settings,
+            database=lambda: _database(state["app"]),
+            keystore=lambda: _keystore(state["app"]),
+            clock=clock,
+        )
         shared = HttpJsonFetcher()
         closers.append(shared)
-        resolver = resolver or ChainResolver(HttpResolver(fetcher=shared))
-        status_fetcher = status_fetcher or ChainStatusFetcher(HttpStatusFetcher(fetcher=shared))
+        resolver = resolver or ChainResolver(own, HttpResolver(fetcher=shared))
+        status_fetcher = status_fetcher or ChainStatusFetcher(
+            own, HttpStatusFetcher(fetcher=shared)
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -119,6 +142,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    state["app"] = app
     app.state.settings = settings
     app.state.clock = clock
     # The database and the keystore are opened on first use: the verification endpoints

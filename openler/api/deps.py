@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -49,7 +49,12 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_database(request: Request) -> Database:
-    state = request.app.state
+    return database_of(request.app)
+
+
+def database_of(app: Any) -> Database:
+    """The application's database, opened from its settings on first use."""
+    state = app.state
     if state.database is None:
         with _LOCK:
             if state.database is None:
@@ -59,7 +64,12 @@ def get_database(request: Request) -> Database:
 
 
 def get_keystore(request: Request) -> KeyStore:
-    state = request.app.state
+    return keystore_of(request.app)
+
+
+def keystore_of(app: Any) -> KeyStore:
+    """The application's keystore, made from its settings on first use."""
+    state = app.state
     if state.keystore is None:
         with _LOCK:
             if state.keystore is None:

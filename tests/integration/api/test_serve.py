@@ -46,7 +46,7 @@ def test_serve_answers_over_http(tmp_path: Path, issued: Issue) -> None:
         **os.environ,
         "OPENLER_ENV": "test",
         "OPENLER_DATA_DIR": str(tmp_path / "var"),
-        "OPENLER_BASE_URL": f"http://127.0.0.1:{port}",
+        "OPENLER_BASE_URL": f"http://localhost:{port}",
     }
     env.pop("OPENLER_SECRET_KEY", None)
     process = subprocess.Popen(

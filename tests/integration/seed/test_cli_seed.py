@@ -22,7 +22,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "OPENLER_ENV": "test",
         "OPENLER_DATA_DIR": str(tmp_path / "var"),
         "OPENLER_DATABASE_URL": f"sqlite:///{tmp_path / 'seed.sqlite3'}",
-        "OPENLER_BASE_URL": "http://127.0.0.1:8000",
+        "OPENLER_BASE_URL": "http://localhost:8000",
         "OPENLER_SECRET_KEY": SECRET,
     }
 
@@ -44,9 +44,9 @@ def test_seed_command_creates_then_finds_everything_already_there(tmp_path: Path
     assert first.exit_code == 0, first.output
     assert "created" in first.output
     assert "created 4 organizations, 9 achievements, 13 credentials" in first.output
-    assert "did:web:127.0.0.1%3A8000:orgs:riverbend-usd" in first.output
-    assert "http://127.0.0.1:8000/orgs/lakeshore-cc/did.json" in first.output
-    assert "http://127.0.0.1:8000/docs" in first.output
+    assert "did:web:localhost%3A8000:orgs:riverbend-usd" in first.output
+    assert "http://localhost:8000/orgs/lakeshore-cc/did.json" in first.output
+    assert "http://localhost:8000/docs" in first.output
     assert "[revoked]" in first.output
     assert "[suspended]" in first.output
     url = env["OPENLER_DATABASE_URL"]

@@ -90,7 +90,7 @@ def test_issue_verify_revoke(db_session: Session) -> None:
     )
     subject = doc["credentialSubject"]
     assert subject["identifier"][0]["identityHash"].startswith("sha256$")
-    assert "ada" not in issued.credential_bytes.decode().lower()  # only a salted hash
+    assert "lovelace" not in issued.credential_bytes.decode().lower()  # only a salted hash
     assert _verify(db_session, issued) == []
     change_status(db_session, org, issued.credential_id, "revoke", reason="issued in error")
     assert _verify(db_session, issued) == ["revoked"]
