@@ -52,9 +52,11 @@ __all__ = [
     "IssueRequest",
     "NotFound",
     "StatusConflict",
+    "StoredRecipient",
     "change_status",
     "issue_credential",
     "recipient_lookup",
+    "sign_and_store",
     "signed_status_list",
 ]
 
@@ -198,46 +200,95 @@ def issue_credential(
         credential_status=entry,
         credential_schema=False,
     )
-    key, signer = signer_for(session, settings, keystore, org)
-    signed = issue(unsigned, signer, suites=list(request.suites), created=now)
-    data = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    issued = IssuedCredential(
-        organization_id=org.id,
-        achievement_id=achievement.id,
-        signing_key_id=key.id,
-        credential_id=credential_id,
-        recipient_kind=kind,
-        recipient_identifier=identifier,
-        recipient_hashed=hashed,
-        recipient_salt=salt,
-        recipient_lookup=_lookup(request.recipient),
-        revocation_list_id=status_list.id if purpose is StatusPurpose.REVOCATION else None,
-        revocation_index=index if purpose is StatusPurpose.REVOCATION else None,
-        suspension_list_id=status_list.id if purpose is StatusPurpose.SUSPENSION else None,
-        suspension_index=index if purpose is StatusPurpose.SUSPENSION else None,
-        status=CredentialStatus.ACTIVE,
-        issued_at=now,
+    issued = sign_and_store(
+        session,
+        settings,
+        keystore,
+        org,
+        unsigned=unsigned,
+        achievement=achievement,
+        recipient=StoredRecipient(kind, identifier, hashed, salt, _lookup(request.recipient)),
+        status_list=status_list,
+        index=index,
+        suites=request.suites,
+        now=now,
+        actor=actor,
         valid_until=request.valid_until,
         idempotency_key=request.idempotency_key,
         request_hash=fingerprint,
     )
+    return issued, True
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecipient:
+    """How an issued credential's recipient is kept: kind, the identifier as it appears in
+    the credential (a salted hash unless it is a DID), and an unsalted lookup digest."""
+
+    kind: RecipientKind
+    identifier: str
+    hashed: bool
+    salt: str | None
+    lookup: str | None
+
+
+def sign_and_store(
+    session: Session,
+    settings: Settings,
+    keystore: KeyStore,
+    org: Organization,
+    *,
+    unsigned: Mapping[str, Any],
+    achievement: AchievementDefinition,
+    recipient: StoredRecipient,
+    status_list: StatusList,
+    index: int,
+    suites: Sequence[str],
+    now: datetime,
+    actor: Actor | None,
+    valid_until: datetime | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    audit_details: Mapping[str, Any] | None = None,
+) -> IssuedCredential:
+    """Sign ``unsigned`` with the organization's active key, store the signed bytes exactly
+    as they will be handed out, and write the audit event (one transaction, the caller's)."""
+    key, signer = signer_for(session, settings, keystore, org)
+    signed = issue(unsigned, signer, suites=list(suites), created=now)
+    data = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    revocation = status_list.purpose is StatusPurpose.REVOCATION
+    issued = IssuedCredential(
+        organization_id=org.id,
+        achievement_id=achievement.id,
+        signing_key_id=key.id,
+        credential_id=str(signed["id"]),
+        recipient_kind=recipient.kind,
+        recipient_identifier=recipient.identifier[:500],
+        recipient_hashed=recipient.hashed,
+        recipient_salt=recipient.salt,
+        recipient_lookup=recipient.lookup,
+        revocation_list_id=status_list.id if revocation else None,
+        revocation_index=index if revocation else None,
+        suspension_list_id=None if revocation else status_list.id,
+        suspension_index=None if revocation else index,
+        status=CredentialStatus.ACTIVE,
+        issued_at=now,
+        valid_until=valid_until,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
     issued.set_signed_document(data)
     session.add(issued)
     session.flush()
-    record(
-        session,
-        org,
-        actor,
-        AuditAction.CREDENTIAL_ISSUE,
-        credential_id,
-        {
-            "achievement": achievement.logical_id,
-            "version": achievement.version,
-            "recipientKind": kind.value,
-            "key": key.key_id,
-        },
-    )
-    return issued, True
+    details = {
+        "achievement": achievement.logical_id,
+        "version": achievement.version,
+        "recipientKind": recipient.kind.value,
+        "key": key.key_id,
+        **(audit_details or {}),
+    }
+    record(session, org, actor, AuditAction.CREDENTIAL_ISSUE, issued.credential_id, details)
+    return issued
 
 
 _TRANSITIONS = {

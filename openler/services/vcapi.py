@@ -11,7 +11,6 @@ organization's *published* achievements: the credential's
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -21,18 +20,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openler.config import Settings
-from openler.core import issue
 from openler.core.errors import InvalidInput, OpenlerError
 from openler.core.model.common import json_copy
 from openler.core.status import status_entry
-from openler.services.audit import Actor, record
-from openler.services.issuing import NotFound, StatusConflict, recipient_lookup
+from openler.services.audit import Actor
+from openler.services.issuing import (
+    NotFound,
+    StatusConflict,
+    StoredRecipient,
+    recipient_lookup,
+    sign_and_store,
+)
 from openler.services.keystore import KeyStore
-from openler.services.organizations import issuer_profile, org_did, signer_for
+from openler.services.organizations import issuer_profile, org_did
 from openler.store.models import (
     AchievementDefinition,
-    AuditAction,
-    CredentialStatus,
     IssuedCredential,
     Organization,
     PublicationStatus,
@@ -183,43 +185,20 @@ def issue_unsigned(
     doc["credentialStatus"] = status_entry(
         settings.base_url + status_list.url_path, index, purpose.value
     )
-    key, signer = signer_for(session, settings, keystore, org)
-    signed = issue(doc, signer, suites=list(suites), created=now)
-    data = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    revocation = purpose is StatusPurpose.REVOCATION
-    issued = IssuedCredential(
-        organization_id=org.id,
-        achievement_id=achievement.id,
-        signing_key_id=key.id,
-        credential_id=credential_id,
-        recipient_kind=kind,
-        recipient_identifier=identifier[:500],
-        recipient_hashed=hashed,
-        recipient_salt=salt,
-        recipient_lookup=lookup,
-        revocation_list_id=status_list.id if revocation else None,
-        revocation_index=index if revocation else None,
-        suspension_list_id=None if revocation else status_list.id,
-        suspension_index=None if revocation else index,
-        status=CredentialStatus.ACTIVE,
-        issued_at=now,
-    )
-    issued.set_signed_document(data)
-    session.add(issued)
-    session.flush()
-    record(
+    issued = sign_and_store(
         session,
+        settings,
+        keystore,
         org,
-        actor,
-        AuditAction.CREDENTIAL_ISSUE,
-        credential_id,
-        {
-            "achievement": achievement.logical_id,
-            "version": achievement.version,
-            "recipientKind": kind.value,
-            "key": key.key_id,
-            "via": "vc-api",
-        },
+        unsigned=doc,
+        achievement=achievement,
+        recipient=StoredRecipient(kind, identifier, hashed, salt, lookup),
+        status_list=status_list,
+        index=index,
+        suites=suites,
+        now=now,
+        actor=actor,
+        audit_details={"via": "vc-api"},
     )
     return issued
 
