@@ -12,6 +12,7 @@ Modified`` while the list is unchanged, and the new list as soon as it changes.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Final
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from openler.api.deps import DbSession, get_keystore, get_settings
 from openler.api.problems import NotFound
 from openler.config import Settings
 from openler.services.achievements import latest_published
+from openler.services.endorsements import achievement_endorsements
 from openler.services.issuing import signed_status_list
 from openler.services.keystore import KeyStore
 from openler.services.organizations import did_document, issuer_profile
@@ -123,6 +125,26 @@ def get_published_achievement(session: DbSession, slug: str, logical_id: str) ->
     if definition is None:
         raise NotFound("No such published achievement.")
     return JSONResponse(definition.achievement, headers={"Cache-Control": DID_CACHE_CONTROL})
+
+
+@router.get(
+    "/{slug}/achievements/{logical_id}/endorsements",
+    summary="The endorsements of a published achievement",
+)
+def get_achievement_endorsements(session: DbSession, slug: str, logical_id: str) -> Response:
+    """``{"achievement": id, "endorsements": [...]}``: every EndorsementCredential issued
+    on this platform about the achievement (any version), oldest first, each exactly as
+    signed."""
+    definition = latest_published(session, _org(session, slug), logical_id)
+    if definition is None:
+        raise NotFound("No such published achievement.")
+    achievement_id = str(definition.achievement.get("id"))
+    signed = achievement_endorsements(session, achievement_id)
+    head = json.dumps({"achievement": achievement_id}, separators=(",", ":"))
+    body = head[:-1].encode() + b',"endorsements":[' + b",".join(signed) + b"]}"
+    return Response(
+        body, media_type="application/json", headers={"Cache-Control": DID_CACHE_CONTROL}
+    )
 
 
 @router.get("/{slug}", summary="An organization's issuer Profile")

@@ -13,6 +13,7 @@ shaped like the API asks is a 422 (``request_invalid``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
@@ -20,8 +21,16 @@ from typing import Annotated, Any, Final, Literal
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import SQLAlchemyError
 
-from openler.api.deps import DbSession, Principal, get_keystore, get_settings, require_scope
+from openler.api.deps import (
+    DbSession,
+    Principal,
+    database_of,
+    get_keystore,
+    get_settings,
+    require_scope,
+)
 from openler.api.problems import PROBLEM_JSON, NotFound, problem_type
 from openler.core.results import Check, VerificationResult
 from openler.core.verification import (
@@ -31,6 +40,7 @@ from openler.core.verification import (
     verify_presentation_with,
 )
 from openler.services.issuing import change_status
+from openler.services.trust import add_trust_checks
 from openler.services.vcapi import issue_unsigned, status_action
 from openler.store.models import Organization
 
@@ -50,6 +60,7 @@ CHECK_ALIASES: Final[Mapping[str, str]] = {
 }
 
 router = APIRouter(tags=["VC-API"])
+log = logging.getLogger("openler.api.vcapi")
 
 
 # -- request and response bodies ------------------------------------------------------
@@ -231,6 +242,20 @@ def _verifier(request: Request) -> Verifier:
     return verifier
 
 
+def _with_trust(request: Request, result: VerificationResult) -> VerificationResult:
+    """The report with the issuer trust registry's verdict (a ``trust`` check: pass for
+    a listed issuer, a warning otherwise; never a failure). A read-only transaction of its
+    own, so verifying never takes SQLite's write lock. Verification does not depend on the
+    database: when the registry cannot be read (a verifier-only deployment without a
+    migrated database) the report has no trust check and the failure is logged."""
+    try:
+        with database_of(request.app).session_scope() as session:
+            return add_trust_checks(session, result)
+    except SQLAlchemyError as exc:
+        log.warning("trust registry unavailable during verification: %s", type(exc).__name__)
+        return result
+
+
 def _now(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
@@ -255,7 +280,7 @@ def verify_credential(
     policy = body.options.policy(verifier.policy)
     document = _unwrap_envelope(body.verifiableCredential)
     result = verifier.verify(document, now=_now(request), policy=policy)
-    return _respond(result)
+    return _respond(_with_trust(request, result))
 
 
 @router.post(
@@ -279,7 +304,7 @@ def verify_presentation(
         now=_now(request),
         policy=body.options.policy(verifier.policy),
     )
-    return _respond(result)
+    return _respond(_with_trust(request, result))
 
 
 # -- the issuer side ------------------------------------------------------------------

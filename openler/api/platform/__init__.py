@@ -8,10 +8,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openler.api.platform import achievements, audit, credentials, organization, status_lists
+from openler.api.platform import (
+    achievements,
+    audit,
+    clr,
+    credentials,
+    endorsements,
+    organization,
+    status_lists,
+    trust,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1")
-for _module in (organization, achievements, credentials, status_lists, audit):
+for _module in (
+    organization,
+    achievements,
+    credentials,
+    status_lists,
+    audit,
+    endorsements,
+    trust,
+    clr,
+):
     router.include_router(_module.router)

@@ -3,6 +3,7 @@
 ``Base.metadata`` is what the Alembic migrations must match (a test compares them)."""
 
 from openler.store.models._base import Base, JsonDocument, UTCDateTime, new_id, utcnow
+from openler.store.models.clr import ClrCredential
 from openler.store.models.credentials import (
     AchievementDefinition,
     Endorsement,
@@ -40,6 +41,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Base",
+    "ClrCredential",
     "CredentialStatus",
     "Endorsement",
     "EndorsementTarget",
