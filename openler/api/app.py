@@ -42,6 +42,7 @@ from openler.core.ports import ControllerResolver, StatusListFetcher
 from openler.core.signing import default_cache
 from openler.core.verification import Verifier, VerifyPolicy
 from openler.services.keystore import KeyStore
+from openler.services.trust import RegistrySnapshot
 from openler.store.db import Database
 
 __all__ = ["DEFAULT_RATE_LIMIT", "create_app"]
@@ -149,6 +150,7 @@ def create_app(
     # need neither, so a pure verifier deployment runs without them.
     app.state.database = database
     app.state.keystore = keystore
+    app.state.trust_snapshot = RegistrySnapshot()
     app.state.verifier = Verifier(
         resolver=resolver,
         status_fetcher=status_fetcher,

@@ -40,7 +40,7 @@ from openler.core.verification import (
     verify_presentation_with,
 )
 from openler.services.issuing import change_status
-from openler.services.trust import add_trust_checks
+from openler.services.trust import RegistrySnapshot, add_trust_checks
 from openler.services.vcapi import issue_unsigned, status_action
 from openler.store.models import Organization
 
@@ -249,8 +249,9 @@ def _with_trust(request: Request, result: VerificationResult) -> VerificationRes
     database: when the registry cannot be read (a verifier-only deployment without a
     migrated database) the report has no trust check and the failure is logged."""
     try:
-        with database_of(request.app).session_scope() as session:
-            return add_trust_checks(session, result)
+        snapshot: RegistrySnapshot = request.app.state.trust_snapshot
+        entries = snapshot.entries(database_of(request.app))
+        return add_trust_checks(entries.get, result)
     except SQLAlchemyError as exc:
         log.warning("trust registry unavailable during verification: %s", type(exc).__name__)
         return result

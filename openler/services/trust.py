@@ -14,8 +14,10 @@ failure: trust is a statement about the issuer, not about the credential's integ
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 from openler.core.errors import InvalidInput, OpenlerError
 from openler.core.results import Check, VerificationResult
 from openler.services.audit import Actor, record
+from openler.store.db import Database
 from openler.store.models import AuditAction, Organization, TrustedIssuer
 
 __all__ = [
@@ -123,6 +126,7 @@ def _audit(
     change: str,
     entry: TrustedIssuer,
 ) -> None:
+    _bump_generation()
     record(
         session,
         org,
@@ -210,6 +214,11 @@ def trust_check(session: Session, issuer_id: str | None) -> dict[str, Any]:
         if issuer_id
         else None
     )
+    return trust_entry_check(entry, issuer_id)
+
+
+def trust_entry_check(entry: Any, issuer_id: str | None) -> dict[str, Any]:
+    """The report entry for a registry row (or snapshot of one; None: not listed)."""
     if entry is not None and entry.active:
         details: dict[str, Any] = {"issuer": entry.issuer_id, "name": entry.name}
         if entry.accreditation:
@@ -243,21 +252,81 @@ def _issuer_of(document: Mapping[str, Any] | None) -> str | None:
     return issuer_id if isinstance(issuer_id, str) else None
 
 
-def add_trust_checks(session: Session, result: VerificationResult) -> VerificationResult:
+def add_trust_checks(
+    source: Session | Callable[[str], Any], result: VerificationResult
+) -> VerificationResult:
     """``result`` with a ``trust`` check appended to each credential's report (for a
     presentation, to each credential in it), from :func:`trust_check`. A credential whose
     structure, context, proof or issuer check failed gets none: its issuer is not
     established."""
     if result.kind == "presentation":
-        inner = tuple(add_trust_checks(session, r) for r in result.credentials)
+        inner = tuple(add_trust_checks(source, r) for r in result.credentials)
         return replace(result, credentials=inner)
     if any(c.status == "fail" and c.name in _AUTHENTICITY_CHECKS for c in result.checks):
         return result
     issuer_id = _issuer_of(result.document)
     if issuer_id is None:
         return result
-    entry = trust_check(session, issuer_id)
+    if isinstance(source, Session):
+        entry = trust_check(source, issuer_id)
+    else:
+        entry = trust_entry_check(source(issuer_id), issuer_id)
     check = Check(
         entry["check"], entry["status"], entry["code"], entry["message"], entry["details"]
     )
     return replace(result, checks=(*result.checks, check))
+
+
+# -- a snapshot for the hot path of verification ------------------------------------------
+
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def _bump_generation() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntry:
+    issuer_id: str
+    name: str
+    accreditation: str | None
+    active: bool
+
+
+class RegistrySnapshot:
+    """The registry held in memory for verification: read at most every ``ttl`` seconds,
+    and again at once after a change made in this process (other processes see a change
+    within ``ttl``). Saves a database round trip per verified credential."""
+
+    def __init__(self, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, RegistryEntry] | None = None
+        self._loaded_at = 0.0
+        self._generation = -1
+
+    def entries(self, database: Database) -> Mapping[str, RegistryEntry]:
+        now = self._clock()
+        with self._lock:
+            fresh = (
+                self._entries is not None
+                and self._generation == _generation
+                and now - self._loaded_at < self._ttl
+            )
+            if fresh:
+                assert self._entries is not None
+                return self._entries
+        generation = _generation
+        with database.session_scope() as session:
+            loaded = {
+                row.issuer_id: RegistryEntry(row.issuer_id, row.name, row.accreditation, row.active)
+                for row in session.scalars(sa.select(TrustedIssuer))
+            }
+        with self._lock:
+            self._entries, self._loaded_at, self._generation = loaded, now, generation
+        return loaded
