@@ -26,6 +26,7 @@ from openler.cli.keys import did_app, keys_app
 from openler.cli.seed import seed_command
 from openler.cli.serve import serve_command
 from openler.cli.status import status_app
+from openler.cli.users import user_app
 from openler.cli.verify import verify_command
 from openler.core import OpenlerError
 
@@ -137,6 +138,7 @@ app.add_typer(status_app, name="status")
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 app.command("issue")(issue_command)
 app.command("verify")(verify_command)
 app.command("demo")(demo_command)

@@ -14,6 +14,7 @@ from openler.api.platform import (
     clr,
     credentials,
     endorsements,
+    members,
     organization,
     status_lists,
     trust,
@@ -31,5 +32,6 @@ for _module in (
     endorsements,
     trust,
     clr,
+    members,
 ):
     router.include_router(_module.router)
