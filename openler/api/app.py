@@ -31,6 +31,9 @@ from openler.api.middleware import (
 )
 from openler.api.oauth import PUBLIC_PREFIXES as OAUTH_PUBLIC_PREFIXES
 from openler.api.oauth import router as oauth_router
+from openler.api.oauth_user import router as oauth_user_router
+from openler.api.obapi import install_imsx_handler
+from openler.api.obapi import router as obapi_router
 from openler.api.platform import router as platform_router
 from openler.api.problems import install_problem_handlers
 from openler.api.public import PUBLIC_PREFIXES as ORG_PUBLIC_PREFIXES
@@ -159,8 +162,11 @@ def create_app(
     )
 
     install_problem_handlers(app)
+    install_imsx_handler(app)
     app.include_router(vcapi_router)
     app.include_router(oauth_router)
+    app.include_router(oauth_user_router)
+    app.include_router(obapi_router)
     app.include_router(public_router)
     app.include_router(platform_router)
 

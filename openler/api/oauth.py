@@ -120,7 +120,7 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     TOKEN_PATH,
-    summary="Get an access token (OAuth 2.0 client credentials)",
+    summary="Get an access token (client credentials or authorization code)",
     responses=_TOKEN_RESPONSES,
     openapi_extra={
         "requestBody": {
@@ -131,7 +131,13 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
                         "type": "object",
                         "required": ["grant_type"],
                         "properties": {
-                            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                            "grant_type": {
+                                "type": "string",
+                                "enum": ["client_credentials", "authorization_code"],
+                            },
+                            "code": {"type": "string"},
+                            "redirect_uri": {"type": "string"},
+                            "code_verifier": {"type": "string"},
                             "scope": {"type": "string", "description": "space-delimited"},
                             "client_id": {"type": "string"},
                             "client_secret": {"type": "string", "format": "password"},
@@ -155,6 +161,10 @@ def token(
     try:
         if isinstance(form, OAuthError):
             raise form
+        if form.get("grant_type") == "authorization_code":
+            from openler.api.oauth_user import authorization_code_grant  # it imports this
+
+            return authorization_code_grant(request, form, session, settings, keystore)
         basic = _basic_credentials(request)
         in_form = "client_id" in form or "client_secret" in form
         if basic is not None and in_form:
@@ -164,7 +174,8 @@ def token(
             raise OAuthError("invalid_request", "The grant_type parameter is missing.")
         if grant_type != "client_credentials":
             raise OAuthError(
-                "unsupported_grant_type", "Only the client_credentials grant is supported."
+                "unsupported_grant_type",
+                "Only the client_credentials and authorization_code grants are supported.",
             )
         if basic is None and not in_form:
             raise OAuthError("invalid_client", "Client authentication is missing.", status=401)

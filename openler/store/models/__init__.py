@@ -32,6 +32,7 @@ from openler.store.models.organizations import (
     User,
 )
 from openler.store.models.registry import AuditEvent, TrustedIssuer
+from openler.store.models.wallet import OAuthApp, OAuthAuthorizationCode, UserCredential
 
 __all__ = [
     "AchievementDefinition",
@@ -49,6 +50,8 @@ __all__ = [
     "IssuedCredential",
     "JsonDocument",
     "Membership",
+    "OAuthApp",
+    "OAuthAuthorizationCode",
     "Organization",
     "OrganizationKind",
     "PublicationStatus",
@@ -61,6 +64,7 @@ __all__ = [
     "TrustedIssuer",
     "UTCDateTime",
     "User",
+    "UserCredential",
     "new_id",
     "utcnow",
 ]

@@ -1,0 +1,74 @@
+"""Learners' side of the 1EdTech service APIs (Open Badges 3.0 / CLR 2.0 REST):
+dynamically registered OAuth 2.0 apps (RFC 7591), their authorization codes (RFC 6749
+4.1 with PKCE, RFC 7636) and credentials a learner's wallet stored here (upsert)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from openler.store.models._base import Base, CreatedMixin, IdMixin, utcnow
+from openler.store.models.credentials import SignedDocumentMixin
+from openler.store.models.organizations import User
+
+__all__ = ["OAuthApp", "OAuthAuthorizationCode", "UserCredential"]
+
+_CASCADE = "CASCADE"
+
+
+class OAuthApp(IdMixin, CreatedMixin, Base):
+    """A client registered through ``POST /oauth/register``. ``secret_hash`` is ``None``
+    for a public client (``token_endpoint_auth_method: none``), which must use PKCE."""
+
+    __tablename__ = "oauth_apps"
+
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    secret_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    client_name: Mapped[str] = mapped_column(sa.String(200))
+    redirect_uris: Mapped[list[str]]
+    scopes: Mapped[list[str]]
+    #: The registration request's other metadata (client_uri, logo_uri, ...), as sent.
+    client_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OAuthAuthorizationCode(IdMixin, CreatedMixin, Base):
+    """One authorization code, stored as its SHA-256; single use."""
+
+    __tablename__ = "oauth_authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    app_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("oauth_apps.id", ondelete=_CASCADE), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete=_CASCADE), index=True
+    )
+    scopes: Mapped[list[str]]
+    redirect_uri: Mapped[str] = mapped_column(sa.String(2000))
+    #: BASE64URL(SHA256(code_verifier)) (RFC 7636, S256 only).
+    code_challenge: Mapped[str] = mapped_column(sa.String(128))
+    expires_at: Mapped[datetime]
+    used: Mapped[bool] = mapped_column(default=False)
+
+    app: Mapped[OAuthApp] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class UserCredential(IdMixin, CreatedMixin, SignedDocumentMixin, Base):
+    """A credential a learner's app stored here (``POST /ims/ob/v3p0/credentials``),
+    verified before it was accepted; kept as the exact bytes received."""
+
+    __tablename__ = "user_credentials"
+    __table_args__ = (sa.UniqueConstraint("user_id", "credential_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete=_CASCADE), index=True
+    )
+    credential_id: Mapped[str] = mapped_column(sa.String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
