@@ -330,6 +330,59 @@ def _token_key(keystore: KeyStore) -> OctKey:
     return OctKey.import_key(keystore.derived_key(_TOKEN_KEY_PURPOSE))
 
 
+def encode_bearer_token(
+    settings: Settings,
+    keystore: KeyStore,
+    *,
+    token_type: str,
+    subject: str,
+    scope: str,
+    issued: datetime,
+    seconds: int,
+    claims: Mapping[str, Any] | None = None,
+) -> str:
+    """A signed bearer token (HS256, key derived from the deployment secret). ``token_type``
+    (the ``typ`` header) keeps organization tokens and learner tokens apart."""
+    body: dict[str, Any] = {
+        "iss": settings.base_url,
+        "aud": settings.base_url,
+        "sub": subject,
+        **(claims or {}),
+        "scope": scope,
+        "iat": int(issued.timestamp()),
+        "exp": int(issued.timestamp()) + seconds,
+        "jti": secrets.token_urlsafe(16),
+    }
+    header = {"alg": "HS256", "typ": token_type}
+    return jwt.encode(header, body, _token_key(keystore), algorithms=list(_ALGORITHMS))
+
+
+def decode_bearer_token(
+    settings: Settings, keystore: KeyStore, token: str, *, token_type: str, now: datetime
+) -> dict[str, Any]:
+    """The claims of a bearer token of ``token_type`` made by :func:`encode_bearer_token`;
+    :class:`InvalidToken` when it is malformed, of another type, signed with another key,
+    expired, or for another audience or issuer."""
+    if not token or len(token) > _MAX_TOKEN_CHARS:
+        raise InvalidToken("The access token is invalid.")
+    try:
+        decoded = jwt.decode(token, _token_key(keystore), algorithms=list(_ALGORITHMS))
+        if decoded.header.get("typ") != token_type:
+            raise InvalidToken("The access token is invalid.")
+        jwt.JWTClaimsRegistry(
+            now=int(now.timestamp()),
+            iss={"essential": True, "value": settings.base_url},
+            aud={"essential": True, "value": settings.base_url},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+            jti={"essential": True},
+        ).validate(decoded.claims)
+    except (JoseError, ValueError, TypeError):
+        raise InvalidToken("The access token is invalid or has expired.") from None
+    return dict(decoded.claims)
+
+
 def issue_access_token(
     session: Session,
     settings: Settings,
@@ -357,18 +410,16 @@ def issue_access_token(
     seconds = int(lifetime.total_seconds())
     if seconds < 1:
         raise ValueError("lifetime must be at least one second")
-    claims: dict[str, Any] = {
-        "iss": settings.base_url,
-        "aud": settings.base_url,
-        "sub": client.client_id,
-        "org": str(client.organization_id),
-        "scope": " ".join(requested),
-        "iat": int(issued.timestamp()),
-        "exp": int(issued.timestamp()) + seconds,
-        "jti": secrets.token_urlsafe(16),
-    }
-    header = {"alg": "HS256", "typ": _TOKEN_TYPE}
-    token = jwt.encode(header, claims, _token_key(keystore), algorithms=list(_ALGORITHMS))
+    token = encode_bearer_token(
+        settings,
+        keystore,
+        token_type=_TOKEN_TYPE,
+        subject=client.client_id,
+        scope=" ".join(requested),
+        issued=issued,
+        seconds=seconds,
+        claims={"org": str(client.organization_id)},
+    )
     return AccessToken(token=token, expires_in=seconds, scopes=tuple(requested))
 
 
@@ -383,26 +434,7 @@ def verify_access_token(
     """The grant of a valid access token; :class:`InvalidToken` for a token that is
     malformed, signed with another key, expired, for another audience or issuer, or whose
     client is gone, revoked or no longer holds the token's scopes."""
-    moment = _now(now)
-    if not token or len(token) > _MAX_TOKEN_CHARS:
-        raise InvalidToken("The access token is invalid.")
-    try:
-        decoded = jwt.decode(token, _token_key(keystore), algorithms=list(_ALGORITHMS))
-        if decoded.header.get("typ") != _TOKEN_TYPE:
-            raise InvalidToken("The access token is invalid.")
-        registry = jwt.JWTClaimsRegistry(
-            now=int(moment.timestamp()),
-            iss={"essential": True, "value": settings.base_url},
-            aud={"essential": True, "value": settings.base_url},
-            sub={"essential": True},
-            exp={"essential": True},
-            iat={"essential": True},
-            jti={"essential": True},
-        )
-        registry.validate(decoded.claims)
-    except (JoseError, ValueError, TypeError):
-        raise InvalidToken("The access token is invalid or has expired.") from None
-    claims = decoded.claims
+    claims = decode_bearer_token(settings, keystore, token, token_type=_TOKEN_TYPE, now=_now(now))
     try:
         org_id = uuid.UUID(str(claims.get("org")))
         scope_claim = claims.get("scope")
