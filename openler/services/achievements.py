@@ -174,24 +174,7 @@ def create_achievement(
             f"The achievement {logical_id!r} exists; edit it instead.",
             details={"logicalId": logical_id},
         )
-    definition = AchievementDefinition(
-        organization_id=org.id,
-        logical_id=logical_id,
-        version=1,
-        status=PublicationStatus.DRAFT,
-        achievement=doc,
-    )
-    session.add(definition)
-    session.flush()
-    record(
-        session,
-        org,
-        actor,
-        AuditAction.ACHIEVEMENT_CREATE,
-        logical_id,
-        {"version": 1, "achievementId": doc["id"]},
-    )
-    return definition
+    return _new_draft(session, org, logical_id, 1, doc, actor)
 
 
 def edit_achievement(
@@ -214,10 +197,21 @@ def edit_achievement(
         session.flush()
         record(session, org, actor, ACHIEVEMENT_UPDATE, logical_id, {"version": latest.version})
         return latest
+    return _new_draft(session, org, logical_id, latest.version + 1, doc, actor)
+
+
+def _new_draft(
+    session: Session,
+    org: Organization,
+    logical_id: str,
+    version: int,
+    doc: dict[str, Any],
+    actor: Actor | None,
+) -> AchievementDefinition:
     definition = AchievementDefinition(
         organization_id=org.id,
         logical_id=logical_id,
-        version=latest.version + 1,
+        version=version,
         status=PublicationStatus.DRAFT,
         achievement=doc,
     )
@@ -229,7 +223,7 @@ def edit_achievement(
         actor,
         AuditAction.ACHIEVEMENT_CREATE,
         logical_id,
-        {"version": definition.version, "achievementId": doc["id"]},
+        {"version": version, "achievementId": doc["id"]},
     )
     return definition
 
