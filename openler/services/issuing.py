@@ -136,15 +136,11 @@ def _recipient(request: IssueRequest) -> tuple[RecipientKind, Any, str, bool, st
     return kind, [identity], identity.identity_hash, True, salt
 
 
-def _lookup(value: str) -> str:
-    """A stable, unsalted key to find a recipient's credentials (e.g. when they claim)."""
-    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()
-
-
 def recipient_lookup(value: str) -> str:
-    """The lookup digest stored with each credential for the recipient ``value`` (an
-    email address, DID or institutional identifier as it was given when issuing)."""
-    return _lookup(value)
+    """The unsalted lookup digest stored with each credential for the recipient ``value``
+    (an email address, DID or institutional identifier as given when issuing), so that a
+    learner's credentials can be found although the credential holds a salted hash."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()
 
 
 def issue_credential(
@@ -207,7 +203,9 @@ def issue_credential(
         org,
         unsigned=unsigned,
         achievement=achievement,
-        recipient=StoredRecipient(kind, identifier, hashed, salt, _lookup(request.recipient)),
+        recipient=StoredRecipient(
+            kind, identifier, hashed, salt, recipient_lookup(request.recipient)
+        ),
         status_list=status_list,
         index=index,
         suites=request.suites,
