@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest services demo bench clean
+.PHONY: run test install lint typecheck pytest services browser demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,22 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The integration tests also run on PostgreSQL (127.0.0.1:5432): start it when it is down.
+# The integration tests also run on PostgreSQL (127.0.0.1:5432), the bulk-issuance tests on
+# Redis (6379) and RabbitMQ (5672): start whichever is down. The browser tests drive Debian's
+# chromium package (installed here when missing; Playwright never downloads a browser).
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+	@rabbitmq-diagnostics -q ping >/dev/null 2>&1 || rabbitmq-server -detached || true
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 	  echo "PostgreSQL is not accepting connections on 127.0.0.1:5432" >&2; exit 1
+	@for i in $$(seq 1 60); do rabbitmq-diagnostics -q ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
+	  echo "RabbitMQ is not answering on 127.0.0.1:5672" >&2; exit 1
 
-pytest: install services
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null
+
+pytest: install services browser
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

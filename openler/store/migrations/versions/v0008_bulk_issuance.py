@@ -1,0 +1,23 @@
+"""Bulk issuance jobs, rows and mappings (issue 5).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-23 06:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

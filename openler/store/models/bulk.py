@@ -1,0 +1,1 @@
+"""bulk tables (filled in by the issue that needs them)."""

@@ -1,0 +1,1 @@
+"""exchanges tables (filled in by the issue that needs them)."""

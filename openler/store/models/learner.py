@@ -1,0 +1,1 @@
+"""learner tables (filled in by the issue that needs them)."""

@@ -1,0 +1,1 @@
+"""web tables (filled in by the issue that needs them)."""
