@@ -4,7 +4,7 @@
 
 # Feature modules: importing them registers their tables with Base.metadata. Import their
 # classes from the module itself (e.g. ``from openler.store.models.bulk import BulkJob``).
-from openler.store.models import bulk, exchanges, learner, web  # noqa: F401
+from openler.store.models import bulk, exchanges, learner, sharing, web  # noqa: F401
 from openler.store.models._base import Base, JsonDocument, UTCDateTime, new_id, utcnow
 from openler.store.models.clr import ClrCredential
 from openler.store.models.credentials import (

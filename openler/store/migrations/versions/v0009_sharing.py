@@ -1,0 +1,23 @@
+"""Sharing: share links, their items and access log, employment history (issue 4).
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-23 06:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

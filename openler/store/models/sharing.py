@@ -1,0 +1,1 @@
+"""sharing tables (filled in by the issue that needs them)."""
