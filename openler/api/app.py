@@ -170,6 +170,10 @@ def create_app(
     app.include_router(public_router)
     app.include_router(platform_router)
 
+    from openler.web import install_web
+
+    install_web(app)
+
     @app.get("/healthz", tags=["operations"], summary="Liveness check")
     def healthz() -> dict[str, str]:
         """``{"status": "ok"}`` while the process serves requests."""
