@@ -12,18 +12,34 @@ Created at start-up (``Settings()``) and passed down; nothing else reads the env
   ``did:web`` identifiers, so it must be a domain name (did:web cannot name an IP address).
 - ``OPENLER_RATE_LIMIT_PER_SECOND`` / ``OPENLER_RATE_LIMIT_BURST``: requests per client on
   the public endpoints (10/s after a burst of 100); 0 turns the limit off.
+- ``OPENLER_RATE_LIMIT_REDIS_URL``: keep the rate-limit buckets in Redis, shared by all
+  workers (``redis://127.0.0.1:6379/0``); unset: per process.
+- ``OPENLER_OPERATOR_ORGS``: comma-separated slugs of the organizations that operate the
+  deployment; only they curate the issuer trust registry (unset: any organization admin in
+  development, nobody in production).
 - ``OPENLER_MAX_REQUEST_BYTES``: the largest request body accepted (4 MiB).
+- ``OPENLER_OAUTH_REFRESH_TOKEN_DAYS``: how long a learner app's refresh token stays valid
+  unused (90 days); each use rotates it and starts a new period.
+- ``OPENLER_PRIVACY_POLICY_URL`` / ``OPENLER_TERMS_OF_SERVICE_URL``: the deployment's privacy
+  policy and terms of service, named in the 1EdTech service discovery documents (default:
+  the base URL; set them in production).
+- ``OPENLER_SMTP_URL``: where e-mail goes (``smtp://user:pass@host:587`` with STARTTLS
+  when the server offers it, ``smtp+starttls://`` requiring it, ``smtps://`` for implicit
+  TLS); unset: messages are written as ``.eml`` files under ``<data_dir>/outbox`` and
+  logged (development only; production refuses it). ``OPENLER_MAIL_FROM``: the sender
+  (``openler <no-reply@localhost>``). ``OPENLER_MAIL_MAX_PER_SECOND``: the outbox's
+  delivery rate (5/s).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ConfigurationError", "Settings"]
 
@@ -45,6 +61,34 @@ class Settings(BaseSettings):
     #: proxy that limits, or for benchmarks).
     rate_limit_per_second: float = Field(default=10.0, ge=0)
     rate_limit_burst: int = Field(default=100, ge=0)
+    #: 1EdTech service APIs (openler.services.oauth_grants, openler.api.ims_common).
+    oauth_refresh_token_days: int = Field(default=90, ge=1, le=3650)
+    privacy_policy_url: str | None = None
+    terms_of_service_url: str | None = None
+    #: Keep the rate-limit buckets in Redis (``redis://127.0.0.1:6379/0``) so that every
+    #: worker process and machine shares one budget per client; unset: per process.
+    rate_limit_redis_url: SecretStr | None = None
+    #: Slugs of the organizations that operate this deployment: only their tokens (with
+    #: ``trust:manage``) and their admins may curate the issuer trust registry. Unset: any
+    #: organization's admin may, in development and test; nobody may, in production.
+    operator_orgs: Annotated[tuple[str, ...], NoDecode] = ()
+    #: Outgoing e-mail (openler.services.mailer): unset writes an outbox folder instead.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "openler <no-reply@localhost>"
+    mail_max_per_second: float = Field(default=5.0, gt=0)
+
+    @field_validator("operator_orgs", mode="before")
+    @classmethod
+    def _slugs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    def may_curate_trust(self, org_slug: str) -> bool:
+        """Whether members of ``org_slug`` may change the issuer trust registry."""
+        if self.operator_orgs:
+            return org_slug in self.operator_orgs
+        return self.env != "production"
 
     @field_validator("base_url")
     @classmethod

@@ -13,7 +13,7 @@ clock at request time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -26,6 +26,7 @@ from openler.api.middleware import (
     BodySizeLimitMiddleware,
     RateLimit,
     RateLimitMiddleware,
+    RedisTokenBuckets,
     SecurityHeadersMiddleware,
     TokenBuckets,
 )
@@ -109,6 +110,7 @@ def create_app(
     run (e.g. production without ``OPENLER_SECRET_KEY``)."""
     settings.check()
     closers: list[Any] = []
+    async_closers: list[Callable[[], Awaitable[None]]] = []
     state: dict[str, Any] = {}
     if resolver is None or status_fetcher is None:
         from openler.resolvers import ChainResolver, ChainStatusFetcher
@@ -136,6 +138,8 @@ def create_app(
         finally:
             for closer in closers:
                 closer.close()
+            for close in async_closers:
+                await close()
 
     app = FastAPI(
         title="openler",
@@ -182,9 +186,15 @@ def create_app(
     # add_middleware wraps what is already there: the last one added runs first.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     if rate_limit is not None:
+        buckets: TokenBuckets | RedisTokenBuckets = TokenBuckets(rate_limit)
+        if settings.rate_limit_redis_url:
+            buckets = RedisTokenBuckets(
+                rate_limit, settings.rate_limit_redis_url.get_secret_value()
+            )
+            async_closers.append(buckets.aclose)
         app.add_middleware(
             RateLimitMiddleware,
-            buckets=TokenBuckets(rate_limit),
+            buckets=buckets,
             prefixes=(*PUBLIC_PREFIXES, *OAUTH_PUBLIC_PREFIXES, *ORG_PUBLIC_PREFIXES),
         )
     if cors_origins:

@@ -8,6 +8,7 @@ it is counted.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -23,10 +24,13 @@ from openler.api.problems import (
     problem_response,
 )
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "BodySizeLimitMiddleware",
     "RateLimit",
     "RateLimitMiddleware",
+    "RedisTokenBuckets",
     "SecurityHeadersMiddleware",
     "TokenBuckets",
 ]
@@ -148,6 +152,62 @@ class TokenBuckets:
         return wait
 
 
+#: Atomic token bucket in Redis: KEYS[1] the client's bucket; ARGV: rate per second, burst,
+#: time-to-live in ms. Redis's own clock is used so that every worker agrees on "now".
+_REDIS_BUCKET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'last')
+local tokens = tonumber(state[1]) or burst
+local last = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'last', tostring(now))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return tostring(wait)
+"""
+
+
+class RedisTokenBuckets:
+    """The same token buckets kept in Redis, shared by every worker process and machine
+    behind one address (``OPENLER_RATE_LIMIT_REDIS_URL``).
+
+    One round trip per request (a Lua script, atomic on the server). When Redis cannot be
+    reached the request is let through and the failure logged at most once a minute: a
+    rate limiter that fails closed would turn a Redis outage into a platform outage."""
+
+    def __init__(self, limit: RateLimit, url: str, *, prefix: str = "openler:rl:") -> None:
+        import redis.asyncio
+
+        self.limit = limit
+        self.prefix = prefix
+        self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=0.25)
+        self._script = self._redis.register_script(_REDIS_BUCKET)
+        self._ttl_ms = max(1000, math.ceil(1000 * limit.burst / limit.per_second) + 1000)
+        self._last_warning = -math.inf
+
+    async def take_async(self, client: str) -> float:
+        """0.0 when allowed, else seconds until a token is free (0.0 when Redis is down)."""
+        try:
+            answer = await self._script(
+                keys=[self.prefix + client],
+                args=[self.limit.per_second, self.limit.burst, self._ttl_ms],
+            )
+        except Exception as exc:  # any Redis or connection failure: fail open, say so
+            now = time.monotonic()
+            if now - self._last_warning > 60:
+                self._last_warning = now
+                log.warning("rate limit store unreachable, requests not limited: %s", exc)
+            return 0.0
+        return float(answer)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
 def client_key(scope: Scope) -> str:
     """The rate-limit key of a request: its client address (IPv6 by /64 network).
 
@@ -174,7 +234,7 @@ class RateLimitMiddleware:
         self,
         app: ASGIApp,
         *,
-        buckets: TokenBuckets,
+        buckets: TokenBuckets | RedisTokenBuckets,
         prefixes: Iterable[str],
     ) -> None:
         self.app = app
@@ -185,7 +245,10 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(client_key(scope))
+        if isinstance(self.buckets, RedisTokenBuckets):
+            wait = await self.buckets.take_async(client_key(scope))
+        else:
+            wait = self.buckets.take(client_key(scope))
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
             response = problem_response(

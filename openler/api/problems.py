@@ -84,6 +84,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "invalid_token": 401,
     "forbidden": 403,
     "insufficient_scope": 403,
+    "trust_curation_not_allowed": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "conflict": 409,

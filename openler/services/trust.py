@@ -1,9 +1,10 @@
 """The issuer trust registry: which issuers this deployment vouches for.
 
-The registry is deployment-wide (one list, not one per organization). Any organization
-whose token carries the ``trust:manage`` scope may curate it (no setting names an operator
-organization), so grant that scope only to the operator's tokens (docs/api.md); every
-change is audited as ``trust_registry.change`` with the acting organization and principal.
+The registry is deployment-wide (one list, not one per organization). Only the
+organizations that operate the deployment may curate it (``OPENLER_OPERATOR_ORGS``; see
+:func:`check_curator` and :meth:`openler.config.Settings.may_curate_trust`) — and of those,
+only tokens with the ``trust:manage`` scope and admins; every change is audited as
+``trust_registry.change`` with the acting organization and principal.
 
 Verification consults it through :func:`trust_check`: an issuer with an *active* entry
 is ``trusted_issuer`` (pass); any other issuer — this platform's own organizations
@@ -24,6 +25,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from openler.config import Settings
 from openler.core.errors import InvalidInput, OpenlerError
 from openler.core.results import Check, VerificationResult
 from openler.services.audit import Actor, record
@@ -32,11 +34,13 @@ from openler.store.models import AuditAction, Organization, TrustedIssuer
 
 __all__ = [
     "TRUST_CHECK",
+    "TrustCurationNotAllowed",
     "TrustEntryExists",
     "TrustEntryNotFound",
     "TrustEntryRequest",
     "add_entry",
     "add_trust_checks",
+    "check_curator",
     "deactivate_entry",
     "entry_view",
     "get_entry",
@@ -57,6 +61,22 @@ class TrustEntryNotFound(OpenlerError):
 
 class TrustEntryExists(OpenlerError):
     code = "conflict"
+
+
+class TrustCurationNotAllowed(OpenlerError):
+    """This organization does not operate the deployment, so it may not change the
+    deployment-wide trust registry (403)."""
+
+    code = "trust_curation_not_allowed"
+
+
+def check_curator(settings: Settings, org: Organization) -> None:
+    """Raise :class:`TrustCurationNotAllowed` unless ``org`` may curate the registry."""
+    if not settings.may_curate_trust(org.slug):
+        raise TrustCurationNotAllowed(
+            "Only the organizations that operate this deployment (OPENLER_OPERATOR_ORGS) "
+            "may change the issuer trust registry."
+        )
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """``/api/v1/trust-registry``: the deployment's issuer trust registry (see
-:mod:`openler.services.trust`). Deployment-wide: any caller with ``trust:manage`` curates
-the one registry, so that scope belongs to the operator's tokens only."""
+:mod:`openler.services.trust`). Deployment-wide: changes need the ``trust:manage`` scope
+*and* a token of an operator organization (``OPENLER_OPERATOR_ORGS``; 403
+``trust_curation_not_allowed`` otherwise)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from openler.api.deps import DbSession, Principal, require_scope
@@ -14,6 +15,7 @@ from openler.api.platform._common import current_org
 from openler.services.trust import (
     TrustEntryRequest,
     add_entry,
+    check_curator,
     deactivate_entry,
     entry_view,
     list_entries,
@@ -75,10 +77,14 @@ def list_registry(
     responses={409: {"description": "The issuer already has an entry (conflict)."}},
 )
 def add(
-    session: DbSession, principal: Curator, body: Annotated[TrustEntryBody, Body()]
+    request: Request,
+    session: DbSession,
+    principal: Curator,
+    body: Annotated[TrustEntryBody, Body()],
 ) -> dict[str, Any]:
     """Audited as ``trust_registry.change``."""
     org = current_org(session, principal)
+    check_curator(request.app.state.settings, org)
     return entry_view(add_entry(session, org, body.as_request(), actor=principal.actor))
 
 
@@ -88,6 +94,7 @@ def add(
     responses={404: {"description": "No such entry."}, 409: {"description": "Issuer taken."}},
 )
 def replace(
+    request: Request,
     session: DbSession,
     principal: Curator,
     entry_id: str,
@@ -95,6 +102,7 @@ def replace(
 ) -> dict[str, Any]:
     """Every member as given (``active: false`` withdraws trust)."""
     org = current_org(session, principal)
+    check_curator(request.app.state.settings, org)
     entry = update_entry(session, org, entry_id, body.as_request(), actor=principal.actor)
     return entry_view(entry)
 
@@ -104,8 +112,11 @@ def replace(
     summary="Deactivate a trust registry entry",
     responses={404: {"description": "No such entry."}},
 )
-def deactivate(session: DbSession, principal: Curator, entry_id: str) -> dict[str, Any]:
+def deactivate(
+    request: Request, session: DbSession, principal: Curator, entry_id: str
+) -> dict[str, Any]:
     """Withdraws trust but keeps the entry for the record (its ``active`` becomes false);
     verification then reports the issuer as ``issuer_not_in_registry``."""
     org = current_org(session, principal)
+    check_curator(request.app.state.settings, org)
     return entry_view(deactivate_entry(session, org, entry_id, actor=principal.actor))

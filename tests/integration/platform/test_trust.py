@@ -190,3 +190,40 @@ def test_the_registry_is_deployment_wide(platform: Platform) -> None:
         ]
         is False
     )
+
+
+def test_only_operator_organizations_curate_the_registry(platform: Platform) -> None:
+    operator = platform.org("state-board")
+    other = platform.org("riverside")
+    platform.app.state.settings = platform.app.state.settings.model_copy(
+        update={"operator_orgs": ("state-board",)}
+    )
+    entry = {"issuerId": RIVERSIDE_DID, "name": "Riverside"}
+
+    platform.act_as(other)
+    before = _counts(platform)
+    refused = platform.client.post("/api/v1/trust-registry", json=entry)
+    assert_problem(refused, 403, "trust_curation_not_allowed")
+    assert _counts(platform) == before
+
+    platform.act_as(operator)
+    added = platform.client.post("/api/v1/trust-registry", json=entry)
+    assert added.status_code == 201, added.text
+
+    platform.act_as(other)
+    entry_id = added.json()["id"]
+    gone = platform.client.delete(f"/api/v1/trust-registry/{entry_id}")
+    assert_problem(gone, 403, "trust_curation_not_allowed")
+    changed = platform.client.put(f"/api/v1/trust-registry/{entry_id}", json=entry)
+    assert_problem(changed, 403, "trust_curation_not_allowed")
+
+
+def test_production_without_operators_lets_nobody_curate(platform: Platform) -> None:
+    platform.act_as(platform.org("riverside"))
+    platform.app.state.settings = platform.app.state.settings.model_copy(
+        update={"env": "production"}
+    )
+    refused = platform.client.post(
+        "/api/v1/trust-registry", json={"issuerId": RIVERSIDE_DID, "name": "Riverside"}
+    )
+    assert_problem(refused, 403, "trust_curation_not_allowed")
