@@ -15,11 +15,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openler.api.problems import (
     SECURITY_HEADERS,
-    ProblemDetails,
     RequestBodyTooLarge,
     problem_response,
 )
@@ -46,6 +46,14 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 # -- request body cap -----------------------------------------------------------------
 
 
+def _wants_html(scope: Scope) -> bool:
+    """A browser page or an htmx request (not an API client): errors become HTML."""
+    if _header(scope, b"hx-request") is not None:
+        return True
+    accept = (_header(scope, b"accept") or b"").lower()
+    return b"text/html" in accept
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over ``max_bytes`` with 413: at once when ``Content-Length`` says so,
     otherwise as soon as the streamed body passes the cap (chunked uploads included)."""
@@ -54,12 +62,22 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _too_large(self) -> ProblemDetails:
+    def _too_large(self, scope: Scope) -> Response:
+        message = f"The request body is larger than {self.max_bytes:,} bytes."
+        if _wants_html(scope):
+            from starlette.requests import Request
+
+            from openler.web.templating import error_page
+
+            return error_page(
+                Request(scope),
+                413,
+                "Too large",
+                f"{message} Nothing was stored; please send a smaller file.",
+                code="input_too_large",
+            )
         return problem_response(
-            413,
-            "input_too_large",
-            f"The request body is larger than {self.max_bytes:,} bytes.",
-            details={"maxBytes": self.max_bytes},
+            413, "input_too_large", message, details={"maxBytes": self.max_bytes}
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -79,7 +97,7 @@ class BodySizeLimitMiddleware:
                 await response(scope, receive, send)
                 return
             if length > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+                await self._too_large(scope)(scope, receive, send)
                 return
 
         received = 0
@@ -92,7 +110,7 @@ class BodySizeLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes and not answered:
                     answered = True
-                    await self._too_large()(scope, receive, send)
+                    await self._too_large(scope)(scope, receive, send)
                     raise RequestBodyTooLarge(
                         f"The request body is larger than {self.max_bytes:,} bytes."
                     )

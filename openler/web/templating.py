@@ -117,10 +117,11 @@ def render(
 def error_page(
     request: Request, status: int, title: str, message: str, *, code: str = "error"
 ) -> HTMLResponse:
-    """The HTML error page: the heading, the message, and a way back."""
+    """The HTML error page: the heading, the message, and a way back (for an htmx request,
+    only the message, to be swapped into the page that asked)."""
     return render(
         request,
-        "error.html",
+        "error_fragment.html" if request.headers.get("hx-request") else "error.html",
         {"title": title, "message": message, "code": code, "status": status},
         status_code=status,
         headers={"X-Openler-Error": code},

@@ -78,3 +78,25 @@ def test_page_routes_answer_errors_with_html(tmp_path: Path) -> None:
     assert invalid.status_code == 422
     assert invalid.headers["content-type"].startswith("text/html")
     assert "The e-mail address is not valid." in invalid.text
+
+
+def test_oversized_bodies_from_browsers_get_a_page(tmp_path: Path) -> None:
+    settings = Settings(env="test", data_dir=tmp_path / "var", max_request_bytes=2048)
+    app = create_app(
+        settings, resolver=FolderResolver(tmp_path), status_fetcher=FolderStatusFetcher(tmp_path)
+    )
+    body = b"x" * 4096
+    with TestClient(app) as client:
+        page = client.post("/verify", content=body, headers={"Accept": "text/html"})
+        fragment = client.post("/verify", content=body, headers={"HX-Request": "true"})
+        api = client.post("/credentials/verify", content=body)
+    assert page.status_code == 413
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["x-openler-error"] == "input_too_large"
+    assert "larger than 2,048 bytes" in page.text
+    assert "<html" in page.text
+    assert fragment.status_code == 413
+    assert 'role="alert"' in fragment.text
+    assert "<html" not in fragment.text
+    assert api.status_code == 413
+    assert api.headers["content-type"] == "application/problem+json"
