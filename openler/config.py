@@ -29,6 +29,22 @@ Created at start-up (``Settings()``) and passed down; nothing else reads the env
   logged (development only; production refuses it). ``OPENLER_MAIL_FROM``: the sender
   (``openler <no-reply@localhost>``). ``OPENLER_MAIL_MAX_PER_SECOND``: the outbox's
   delivery rate (5/s).
+- ``OPENLER_SESSION_IDLE_MINUTES`` / ``OPENLER_SESSION_MAX_HOURS``: a web sign-in session
+  ends after this long without a request (30 minutes) and this long after signing in at
+  the latest (12 hours).
+- ``OPENLER_SHARE_DEFAULT_DAYS`` / ``OPENLER_SHARE_MAX_DAYS``: how long a learner's share
+  link lasts when no expiry is chosen (30 days), and the longest expiry allowed (365).
+- ``OPENLER_BULK_WORKERS``: bulk-issuance worker processes ``openler serve`` starts (1;
+  0 when ``openler worker`` runs elsewhere). ``OPENLER_BULK_CHUNK_SIZE``: roster rows
+  issued per transaction (1000). ``OPENLER_BULK_LEASE_SECONDS``: how long a worker's claim
+  on a chunk lasts before another may take it over (60). ``OPENLER_BULK_MAX_ROWS``: the
+  largest roster accepted (2,000,000 rows). ``OPENLER_BULK_POLL_SECONDS``: how often an
+  idle worker looks for work (1).
+- ``OPENLER_BROKER_URL``: scale bulk issuance out through Celery
+  (``amqp://guest:guest@127.0.0.1:5672//`` for RabbitMQ, ``redis://127.0.0.1:6379/0``):
+  starting a job enqueues its chunks there and ``openler worker`` runs a Celery worker on any
+  machine; unset: the embedded workers only (docs/bulk.md). ``OPENLER_BULK_QUEUE``: the
+  queue's name (``openler-bulk``); deployments sharing a broker each use their own.
 """
 
 from __future__ import annotations
@@ -76,6 +92,23 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     mail_from: str = "openler <no-reply@localhost>"
     mail_max_per_second: float = Field(default=5.0, gt=0)
+    #: Web sign-in sessions (openler.web.auth): idle and absolute lifetime.
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_max_hours: float = Field(default=12.0, gt=0)
+    #: Share links (openler.services.sharing): the expiry a new share gets when none is
+    #: asked for, and the longest one allowed, in days.
+    share_default_days: int = Field(default=30, ge=1)
+    share_max_days: int = Field(default=365, ge=1)
+    #: Bulk issuance (openler.services.bulk): embedded workers, chunk size, chunk leases,
+    #: roster size cap and idle polling.
+    bulk_workers: int = Field(default=1, ge=0, le=64)
+    bulk_chunk_size: int = Field(default=1000, ge=1, le=10_000)
+    bulk_lease_seconds: float = Field(default=60.0, gt=0)
+    bulk_max_rows: int = Field(default=2_000_000, ge=1)
+    bulk_poll_seconds: float = Field(default=1.0, gt=0)
+    #: Celery broker for bulk chunks (openler.services.bulk.celery_app); unset: embedded only.
+    broker_url: SecretStr | None = None
+    bulk_queue: str = Field(default="openler-bulk", pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 
     @field_validator("operator_orgs", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from openler.api.clrapi import router as clrapi_router
 from openler.api.middleware import (
     BodySizeLimitMiddleware,
     RateLimit,
@@ -171,6 +172,7 @@ def create_app(
     app.include_router(oauth_router)
     app.include_router(oauth_user_router)
     app.include_router(obapi_router)
+    app.include_router(clrapi_router)
     app.include_router(public_router)
     app.include_router(platform_router)
 

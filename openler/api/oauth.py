@@ -1,5 +1,6 @@
 """The OAuth 2.0 token endpoint for the client-credentials grant (RFC 6749, 4.4):
-``POST /oauth/token``.
+``POST /oauth/token``. The same endpoint serves learners' apps (``authorization_code`` and
+``refresh_token`` grants, see :mod:`openler.api.oauth_user`).
 
 The request is ``application/x-www-form-urlencoded`` with ``grant_type=client_credentials``
 and an optional ``scope`` that narrows (never widens) the client's scopes. The client
@@ -113,14 +114,17 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "RFC 6749 error: invalid_request, invalid_scope, unsupported_grant_type"},
+    400: {
+        "description": "RFC 6749 error: invalid_request, invalid_grant, invalid_scope, "
+        "unauthorized_client, unsupported_grant_type"
+    },
     401: {"description": "RFC 6749 error: invalid_client"},
 }
 
 
 @router.post(
     TOKEN_PATH,
-    summary="Get an access token (client credentials or authorization code)",
+    summary="Get an access token (client credentials, authorization code, refresh token)",
     responses=_TOKEN_RESPONSES,
     openapi_extra={
         "requestBody": {
@@ -133,11 +137,16 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
                         "properties": {
                             "grant_type": {
                                 "type": "string",
-                                "enum": ["client_credentials", "authorization_code"],
+                                "enum": [
+                                    "client_credentials",
+                                    "authorization_code",
+                                    "refresh_token",
+                                ],
                             },
                             "code": {"type": "string"},
                             "redirect_uri": {"type": "string"},
                             "code_verifier": {"type": "string"},
+                            "refresh_token": {"type": "string"},
                             "scope": {"type": "string", "description": "space-delimited"},
                             "client_id": {"type": "string"},
                             "client_secret": {"type": "string", "format": "password"},
@@ -161,10 +170,10 @@ def token(
     try:
         if isinstance(form, OAuthError):
             raise form
-        if form.get("grant_type") == "authorization_code":
-            from openler.api.oauth_user import authorization_code_grant  # it imports this
+        if form.get("grant_type") in ("authorization_code", "refresh_token"):
+            from openler.api.oauth_user import app_token_grant  # it imports this module
 
-            return authorization_code_grant(request, form, session, settings, keystore)
+            return app_token_grant(request, form, session, settings, keystore)
         basic = _basic_credentials(request)
         in_form = "client_id" in form or "client_secret" in form
         if basic is not None and in_form:
@@ -175,7 +184,8 @@ def token(
         if grant_type != "client_credentials":
             raise OAuthError(
                 "unsupported_grant_type",
-                "Only the client_credentials and authorization_code grants are supported.",
+                "Only the client_credentials, authorization_code and refresh_token grants "
+                "are supported.",
             )
         if basic is None and not in_form:
             raise OAuthError("invalid_client", "Client authentication is missing.", status=401)

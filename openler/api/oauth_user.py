@@ -1,11 +1,18 @@
-"""OAuth 2.0 for learners' apps (wallets, displayers) on the 1EdTech service APIs:
+"""OAuth 2.0 for learners' apps (wallets, displayers) on the 1EdTech service APIs
+(Open Badges 3.0 and CLR 2.0, "Using OAuth 2.0 Authorization Code Grant"):
 
-- ``POST /oauth/register``: dynamic client registration (RFC 7591).
+- ``POST /oauth/register``: dynamic client registration (RFC 7591 as the specifications
+  profile it; see :mod:`openler.services.oauth_apps`).
 - ``GET /oauth/authorize``: the authorization request (RFC 6749 4.1 with PKCE, RFC 7636,
-  ``S256`` required), answered with a plain HTML sign-in and consent form (no script).
-- ``POST /oauth/authorize``: the form's answer: a redirect to the app with ``code`` and
-  ``state``, or with ``error=access_denied``.
-- ``grant_type=authorization_code`` at ``POST /oauth/token`` (:func:`authorization_code_grant`).
+  ``S256`` required; ``state`` required), answered with a plain HTML sign-in and consent
+  form (no script) that names the app, its home page, terms and privacy policy.
+- ``POST /oauth/authorize``: the form's answer: a redirect to the app with ``code``,
+  ``scope`` and ``state``, or with ``error=access_denied``.
+- ``grant_type=authorization_code`` and ``grant_type=refresh_token`` at
+  ``POST /oauth/token`` (:func:`app_token_grant`).
+- ``POST /oauth/revoke``: token revocation (RFC 7009) of a refresh or access token.
+- ``GET /.well-known/oauth-authorization-server``: authorization server metadata
+  (RFC 8414), where the revocation endpoint is advertised in a standard way.
 
 The form carries the authorization request as a signed token valid ten minutes (HS256
 under a key derived for this purpose alone), so its parameters cannot be changed between
@@ -29,30 +36,39 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from sqlalchemy.orm import Session
 
-from openler.api.deps import DbSession, get_keystore
-from openler.api.oauth import _NO_STORE, OAuthError, _basic_credentials, _form
+from openler.api.deps import DbSession, get_keystore, get_settings
+from openler.api.oauth import _NO_STORE, TOKEN_PATH, OAuthError, _basic_credentials, _form
 from openler.config import Settings
-from openler.services.auth import InvalidClient
+from openler.services.auth import InvalidClient, InvalidScope
 from openler.services.keystore import KeyStore
 from openler.services.oauth_apps import (
-    OB_SCOPES,
+    APP_SCOPES,
     InvalidClientMetadata,
-    InvalidGrant,
+    app_grant_types,
     authenticate_app,
     create_code,
-    exchange_code,
     find_app,
-    issue_user_token,
-    parse_ob_scope,
+    parse_app_scope,
     register_app,
+    scope_descriptions,
 )
+from openler.services.oauth_grants import InvalidGrant, exchange_code, refresh, revoke_token
 from openler.services.users import verify_password
 from openler.store.models import OAuthApp
 
-__all__ = ["AUTHORIZE_PATH", "REGISTER_PATH", "authorization_code_grant", "router"]
+__all__ = [
+    "AUTHORIZE_PATH",
+    "METADATA_PATH",
+    "REGISTER_PATH",
+    "REVOKE_PATH",
+    "app_token_grant",
+    "router",
+]
 
 REGISTER_PATH: Final = "/oauth/register"
 AUTHORIZE_PATH: Final = "/oauth/authorize"
+REVOKE_PATH: Final = "/oauth/revoke"
+METADATA_PATH: Final = "/.well-known/oauth-authorization-server"
 _FORM_KEY_PURPOSE: Final = "oauth/authorize-form/hs256/v1"
 _FORM_TYPE: Final = "olr-authz+jwt"
 _FORM_LIFETIME_S: Final = 600
@@ -85,19 +101,18 @@ def register(
             status_code=400,
             headers=dict(_NO_STORE),
         )
+    # RFC 7591 3.2.1: everything registered is returned, as the server kept it.
     answer: dict[str, Any] = {
         "client_id": app.client_id,
         "client_id_issued_at": int(app.created_at.timestamp()),
         "client_name": app.client_name,
         "redirect_uris": app.redirect_uris,
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
         "scope": " ".join(app.scopes),
         **app.client_metadata,
     }
     if secret is not None:
         answer["client_secret"] = secret
-        answer["client_secret_expires_at"] = 0
+        answer["client_secret_expires_at"] = 0  # never
     return JSONResponse(answer, status_code=201, headers=dict(_NO_STORE))
 
 
@@ -138,13 +153,26 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _link(url: Any, text: str) -> str:
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return html.escape(text)
+    return f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(text)}</a>'
+
+
 def _consent_page(app: OAuthApp, scopes: list[str], token: str, error: str | None = None) -> str:
-    items = "".join(f"<li>{html.escape(OB_SCOPES[s])}</li>" for s in scopes)
+    meta = app.client_metadata
+    items = "".join(f"<li>{html.escape(text)}</li>" for text in scope_descriptions(scopes))
     alert = f'<p role="alert">{html.escape(error)}</p>' if error else ""
+    about = " · ".join(
+        _link(meta.get(key), label)
+        for key, label in (("tos_uri", "Terms of service"), ("policy_uri", "Privacy policy"))
+        if meta.get(key)
+    )
     body = (
-        f"{alert}<p><strong>{html.escape(app.client_name)}</strong> asks to:</p>"
-        f"<ul>{items}</ul>"
-        f'<form method="post" action="{AUTHORIZE_PATH}">'
+        f"{alert}<p><strong>{_link(meta.get('client_uri'), app.client_name)}</strong>"
+        f" asks to:</p><ul>{items}</ul>"
+        + (f"<p>{about}</p>" if about else "")
+        + f'<form method="post" action="{AUTHORIZE_PATH}">'
         f'<input type="hidden" name="request" value="{html.escape(token)}">'
         '<p><label for="email">E-mail address</label><br>'
         '<input id="email" name="email" type="email" autocomplete="username" required></p>'
@@ -201,6 +229,11 @@ def authorize_form(
     extra = {"state": state} if state is not None else {}
     if query.get("response_type") != "code":
         return _redirect(redirect_uri, {"error": "unsupported_response_type", **extra})
+    if not state:
+        description = "state is required (1EdTech profile of RFC 6749 4.1.1)."
+        return _redirect(
+            redirect_uri, {"error": "invalid_request", "error_description": description}
+        )
     challenge = query.get("code_challenge", "")
     if (
         query.get("code_challenge_method") != "S256"
@@ -213,10 +246,10 @@ def authorize_form(
             {"error": "invalid_request", "error_description": description, **extra},
         )
     try:
-        scopes = parse_ob_scope(query.get("scope") or " ".join(app.scopes))
+        scopes = parse_app_scope(query.get("scope") or " ".join(app.scopes))
     except ValueError:
         scopes = []
-    if not scopes or not set(scopes) <= set(app.scopes):
+    if not set(scopes) - {"offline_access"} or not set(scopes) <= set(app.scopes):
         return _redirect(redirect_uri, {"error": "invalid_scope", **extra})
     params = {
         "client_id": app.client_id,
@@ -248,7 +281,7 @@ def authorize_answer(
         return _error_page("This app is no longer registered here.")
     state = params.get("state")
     extra = {"state": str(state)} if state is not None else {}
-    scopes = [s for s in params.get("scope", []) if s in app.scopes]
+    scopes = [s for s in params.get("scope", []) if s in app.scopes and s in APP_SCOPES]
     if form.get("decision") != "approve":
         return _redirect(redirect_uri, {"error": "access_denied", **extra})
     user = verify_password(session, form.get("email", ""), form.get("password", ""))
@@ -265,20 +298,16 @@ def authorize_answer(
         code_challenge=str(params.get("code_challenge", "")),
         now=_now(request),
     )
-    return _redirect(redirect_uri, {"code": code, **extra})
+    # The 1EdTech profile requires ``scope`` in the response, even when nothing was dropped.
+    return _redirect(redirect_uri, {"code": code, "scope": " ".join(scopes), **extra})
 
 
-# -- the token endpoint's authorization_code grant ------------------------------------
+# -- the token endpoint's grants for apps, and revocation -----------------------------
 
 
-def authorization_code_grant(
-    request: Request,
-    form: dict[str, str],
-    session: Session,
-    settings: Settings,
-    keystore: KeyStore,
-) -> JSONResponse:
-    """``grant_type=authorization_code`` (raises :class:`OAuthError`)."""
+def _client(request: Request, form: dict[str, str], session: Session) -> OAuthApp:
+    """The authenticated app: HTTP Basic (RFC 6749 2.3.1) or ``client_id`` (and
+    ``client_secret``) in the form, not both (raises :class:`OAuthError`)."""
     basic = _basic_credentials(request)
     if basic is not None and "client_secret" in form:
         raise OAuthError("invalid_request", "Authenticate the client one way, not two.")
@@ -286,30 +315,141 @@ def authorization_code_grant(
     if basic is not None and form.get("client_id", client_id) != client_id:
         raise OAuthError("invalid_request", "client_id does not match the Basic credentials.")
     try:
-        app = authenticate_app(session, client_id, secret)
+        return authenticate_app(session, client_id, secret)
     except InvalidClient:
         raise OAuthError("invalid_client", "Client authentication failed.", status=401) from None
-    try:
-        grant = exchange_code(
-            session,
-            app,
-            code=form.get("code", ""),
-            redirect_uri=form.get("redirect_uri", ""),
-            code_verifier=form.get("code_verifier", ""),
-            now=_now(request),
+
+
+def app_token_grant(
+    request: Request,
+    form: dict[str, str],
+    session: Session,
+    settings: Settings,
+    keystore: KeyStore,
+) -> JSONResponse:
+    """``grant_type=authorization_code`` or ``refresh_token`` (raises :class:`OAuthError`;
+    the caller answers it, so what the grant wrote, e.g. a code used up or a grant revoked
+    for a reused token, is committed)."""
+    app = _client(request, form, session)
+    grant_type = form.get("grant_type")
+    if grant_type not in app_grant_types(app):
+        raise OAuthError(
+            "unauthorized_client", f"This client did not register the {grant_type} grant."
         )
+    try:
+        if grant_type == "refresh_token":
+            tokens = refresh(
+                session,
+                settings,
+                keystore,
+                app,
+                refresh_token=form.get("refresh_token", ""),
+                scope=form.get("scope"),
+                now=_now(request),
+            )
+        else:
+            tokens = exchange_code(
+                session,
+                settings,
+                keystore,
+                app,
+                code=form.get("code", ""),
+                redirect_uri=form.get("redirect_uri", ""),
+                code_verifier=form.get("code_verifier", ""),
+                scope=form.get("scope"),
+                now=_now(request),
+            )
     except InvalidGrant as exc:
-        # The code is used up: the error is answered (not raised), so that is committed.
         raise OAuthError("invalid_grant", exc.message) from None
-    token, seconds = issue_user_token(
-        settings, keystore, app, grant.user, list(grant.scopes), now=_now(request)
-    )
+    except InvalidScope as exc:
+        raise OAuthError("invalid_scope", exc.message) from None
+    return JSONResponse(tokens.response(), headers=dict(_NO_STORE))
+
+
+@router.post(
+    REVOKE_PATH,
+    summary="Revoke a token (RFC 7009)",
+    responses={
+        200: {"description": "Revoked, or there was nothing to revoke."},
+        400: {"description": "RFC 6749 error: invalid_request, invalid_grant"},
+        401: {"description": "RFC 6749 error: invalid_client"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {
+                            "token": {"type": "string"},
+                            "token_type_hint": {
+                                "type": "string",
+                                "enum": ["access_token", "refresh_token"],
+                            },
+                            "client_id": {"type": "string"},
+                            "client_secret": {"type": "string", "format": "password"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def revoke(
+    request: Request,
+    session: DbSession,
+    settings: Annotated[Settings, Depends(get_settings)],
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    form: Annotated[dict[str, str] | OAuthError, Depends(_form)],
+) -> Response:
+    """Revoke a refresh token or an access token of the calling app, and with it every
+    token of the same authorization. An unknown, expired or revoked token is not an error
+    (RFC 7009 2.2); ``token_type_hint`` is optional (every kind is looked up anyway)."""
+    try:
+        if isinstance(form, OAuthError):
+            raise form
+        app = _client(request, form, session)
+        token = form.get("token", "")
+        if not token:
+            raise OAuthError("invalid_request", "The token parameter is missing.")
+        try:
+            revoke_token(session, settings, keystore, app, token, now=_now(request))
+        except InvalidGrant as exc:
+            raise OAuthError("invalid_grant", exc.message) from None
+    except OAuthError as error:
+        return error.response()
+    return Response(status_code=200, headers=dict(_NO_STORE))
+
+
+@router.get(METADATA_PATH, summary="Authorization server metadata (RFC 8414)")
+def metadata(settings: Annotated[Settings, Depends(get_settings)]) -> JSONResponse:
+    """Where learners' apps register, authorize, get and revoke tokens, and what this
+    authorization server supports."""
+    base = settings.base_url
     return JSONResponse(
         {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": seconds,
-            "scope": " ".join(grant.scopes),
+            "issuer": base,
+            "authorization_endpoint": base + AUTHORIZE_PATH,
+            "token_endpoint": base + TOKEN_PATH,
+            "registration_endpoint": base + REGISTER_PATH,
+            "revocation_endpoint": base + REVOKE_PATH,
+            "scopes_supported": list(APP_SCOPES),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "revocation_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "service_documentation": base + "/docs",
         },
-        headers=dict(_NO_STORE),
+        headers={"Cache-Control": "public, max-age=3600"},
     )
