@@ -23,6 +23,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from openler.api.clrapi import router as clrapi_router
+from openler.api.exchanges import PUBLIC_PREFIXES as EXCHANGE_PUBLIC_PREFIXES
+from openler.api.exchanges import router as exchanges_router
 from openler.api.middleware import (
     BodySizeLimitMiddleware,
     RateLimit,
@@ -36,6 +38,8 @@ from openler.api.oauth import router as oauth_router
 from openler.api.oauth_user import router as oauth_user_router
 from openler.api.obapi import install_imsx_handler
 from openler.api.obapi import router as obapi_router
+from openler.api.oid4vci import PUBLIC_PREFIXES as OID4VCI_PUBLIC_PREFIXES
+from openler.api.oid4vci import router as oid4vci_router
 from openler.api.platform import router as platform_router
 from openler.api.problems import install_problem_handlers
 from openler.api.public import PUBLIC_PREFIXES as ORG_PUBLIC_PREFIXES
@@ -173,6 +177,8 @@ def create_app(
     app.include_router(oauth_user_router)
     app.include_router(obapi_router)
     app.include_router(clrapi_router)
+    app.include_router(exchanges_router)
+    app.include_router(oid4vci_router)
     app.include_router(public_router)
     app.include_router(platform_router)
 
@@ -197,7 +203,13 @@ def create_app(
         app.add_middleware(
             RateLimitMiddleware,
             buckets=buckets,
-            prefixes=(*PUBLIC_PREFIXES, *OAUTH_PUBLIC_PREFIXES, *ORG_PUBLIC_PREFIXES),
+            prefixes=(
+                *PUBLIC_PREFIXES,
+                *OAUTH_PUBLIC_PREFIXES,
+                *ORG_PUBLIC_PREFIXES,
+                *EXCHANGE_PUBLIC_PREFIXES,
+                *OID4VCI_PUBLIC_PREFIXES,
+            ),
         )
     if cors_origins:
         app.add_middleware(

@@ -91,6 +91,20 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "idempotency_conflict": 409,
     "status_conflict": 409,
     "rate_limited": 429,
+    # links that were valid once: gone for good (share links, claim links, wallet offers)
+    "share_expired": 410,
+    "share_revoked": 410,
+    "share_unavailable": 410,
+    "claim_expired": 410,
+    "offer_expired": 410,
+    "offer_cancelled": 410,
+    # OAuth 2.0 (RFC 6749 5.2) and OpenID4VCI errors that escape their own error shape
+    "invalid_client": 401,
+    "invalid_client_metadata": 400,
+    "invalid_grant": 400,
+    "oid4vci_error": 400,
+    # a party we depend on failed
+    "mail_delivery_failed": 502,
     "not_implemented": 501,
     "internal_error": 500,
     "openler_error": 500,

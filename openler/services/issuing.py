@@ -55,6 +55,7 @@ __all__ = [
     "StoredRecipient",
     "change_status",
     "issue_credential",
+    "recipient_address",
     "recipient_lookup",
     "sign_and_store",
     "signed_status_list",
@@ -89,6 +90,9 @@ class IssueRequest:
     status_purpose: str = "revocation"  # or "suspension" (suspend/unsuspend, revoke for good)
     idempotency_key: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Offer a claim link by e-mail (openler.services.claims) when the recipient is an
+    #: e-mail address and the credential is new. Not part of the fingerprint.
+    offer_claim: bool = False
 
     def fingerprint(self) -> str:
         """A hash of what was asked (not of the random parts of the answer)."""
@@ -215,7 +219,24 @@ def issue_credential(
         idempotency_key=request.idempotency_key,
         request_hash=fingerprint,
     )
+    if kind is RecipientKind.EMAIL:
+        sa.inspect(issued).info[_ADDRESS_INFO] = request.recipient.strip().lower()
+        if request.offer_claim:
+            from openler.services.claims import offer_claim  # claims builds on this module
+
+            offer_claim(session, issued, now=now, base_url=settings.base_url)
     return issued, True
+
+
+_ADDRESS_INFO = "openler.recipient_address"
+
+
+def recipient_address(issued: IssuedCredential) -> str | None:
+    """The e-mail address ``issue_credential`` issued ``issued`` to, while the object lives
+    in the session that issued it (kept in memory only: the database holds a salted hash
+    and a lookup digest, never the address)."""
+    value = sa.inspect(issued).info.get(_ADDRESS_INFO)
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +384,10 @@ def change_status(
     issued.status_reason = reason
     issued.status_changed_at = utcnow()
     record(session, org, actor, audit, credential_id, {"reason": reason} if reason else {})
+    # Copies re-issued to the holder's DID (wallet delivery) follow their original.
+    from openler.services.delivery.binding import propagate_status  # it imports this module
+
+    propagate_status(session, issued, action, reason=reason, actor=actor)
     return issued
 
 

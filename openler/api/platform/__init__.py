@@ -15,6 +15,7 @@ from openler.api.platform import (
     credentials,
     endorsements,
     members,
+    offers,
     organization,
     status_lists,
     trust,
@@ -33,5 +34,6 @@ for _module in (
     trust,
     clr,
     members,
+    offers,
 ):
     router.include_router(_module.router)

@@ -33,6 +33,10 @@ class Organization(IdMixin, CreatedMixin, Base):
     #: The Open Badges 3.0 Profile (JSON) presented as the issuer.
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Whether a learner who claims one of its credentials gets it re-issued to their own
+    #: DID (credentialSubject.id); otherwise the credential is kept as issued, matched by
+    #: its e-mail IdentityObject (openler.services.claims). Added in revision 0006.
+    reissue_on_claim: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     signing_keys: Mapped[list[SigningKey]] = relationship(
         back_populates="organization", passive_deletes=True, order_by="SigningKey.created_at"
