@@ -193,6 +193,8 @@ def create_app(
 
     # add_middleware wraps what is already there: the last one added runs first.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    from openler.web.verify import PUBLIC_PREFIXES as WEB_PUBLIC_PREFIXES
+
     if rate_limit is not None:
         buckets: TokenBuckets | RedisTokenBuckets = TokenBuckets(rate_limit)
         if settings.rate_limit_redis_url:
@@ -207,6 +209,7 @@ def create_app(
                 *PUBLIC_PREFIXES,
                 *OAUTH_PUBLIC_PREFIXES,
                 *ORG_PUBLIC_PREFIXES,
+                *WEB_PUBLIC_PREFIXES,
                 *EXCHANGE_PUBLIC_PREFIXES,
                 *OID4VCI_PUBLIC_PREFIXES,
             ),

@@ -91,6 +91,10 @@ def print_summary(summary: SeedSummary, settings: Settings) -> None:
     )
 
     base = settings.base_url
+    if summary.logins:
+        echo(f"\nDemo console logins (sign in at {base}/signin; demo only):")
+        for login in summary.logins:
+            echo(f"  {login.organization:<17} {login.email:<40} {login.password}  ({login.role})")
     echo("\nDemo URLs (once `openler serve` is running):")
     echo(f"  API docs          {base}/docs")
     echo(f"  OpenAPI           {base}/openapi.json")

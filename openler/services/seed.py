@@ -12,6 +12,10 @@ achievements by logical id, and credentials are issued under stable idempotency 
 idempotent replay. Status changes are applied only to credentials issued by that very run.
 Everything happens in the caller's transaction.
 
+Each organization also gets a demo admin for the web console (``admin@<slug>.example.org``,
+password :data:`DEMO_PASSWORD`, printed by ``openler seed``), except when ``OPENLER_ENV`` is
+``production``: a published password must never guard a real deployment.
+
 The framework items' origins, licences and required attribution texts are in
 ``seed_data.SOURCES.md`` beside this file.
 """
@@ -50,10 +54,12 @@ from openler.store.models import (
 
 __all__ = [
     "DATA_FILE",
+    "DEMO_PASSWORD",
     "IDEMPOTENCY_PREFIX",
     "SeedSummary",
     "SeededAchievement",
     "SeededCredential",
+    "SeededLogin",
     "SeededOrganization",
     "alignment",
     "demo_learner_did",
@@ -65,6 +71,8 @@ __all__ = [
 DATA_FILE: Final = Path(__file__).with_name("seed_data.json")
 #: Every seeded credential's idempotency key starts with this.
 IDEMPOTENCY_PREFIX: Final = "demo-seed:v1:"
+#: The password of the demo console logins (demo only; never seeded in production).
+DEMO_PASSWORD: Final = "openler-demo-password"  # noqa: S105 - a published demo password
 
 
 # -- framework items ---------------------------------------------------------------------
@@ -672,10 +680,23 @@ class SeededCredential:
 
 
 @dataclass(frozen=True)
+class SeededLogin:
+    """A demo sign-in for the web console (``role`` in ``organization``)."""
+
+    organization: str
+    email: str
+    password: str
+    role: str
+    created: bool
+
+
+@dataclass(frozen=True)
 class SeedSummary:
     organizations: tuple[SeededOrganization, ...]
     achievements: tuple[SeededAchievement, ...]
     credentials: tuple[SeededCredential, ...]
+    #: Demo console logins (none in production).
+    logins: tuple[SeededLogin, ...] = ()
 
     @property
     def created(self) -> dict[str, int]:
@@ -774,6 +795,29 @@ def _results(achievement: Mapping[str, Any], wanted: Sequence[tuple[str, str]]) 
     return out
 
 
+def _demo_admin(session: Session, org: Organization) -> SeededLogin:
+    """The organization's demo admin (made when missing; an existing user keeps its
+    password, and gets the admin role if it has none there)."""
+    from openler.services.users import add_member, create_user, find_user
+    from openler.store.models import Membership, Role
+
+    email = f"admin@{org.slug}.example.org"
+    user = find_user(session, email)
+    created = user is None
+    if user is None:
+        user = create_user(
+            session, email=email, display_name=f"{org.name} (demo admin)", password=DEMO_PASSWORD
+        )
+    member = session.scalar(
+        sa.select(Membership).where(
+            Membership.organization_id == org.id, Membership.user_id == user.id
+        )
+    )
+    if member is None:
+        add_member(session, org, user, Role.ADMIN, None)
+    return SeededLogin(org.slug, email, DEMO_PASSWORD, Role.ADMIN.value, created)
+
+
 def seed_demo(
     session: Session, settings: Settings, keystore: KeyStore, *, now: datetime
 ) -> SeedSummary:
@@ -853,4 +897,9 @@ def seed_demo(
         )
         for key, (definition, created) in definitions.items()
     )
-    return SeedSummary(tuple(organizations), achievements, tuple(credentials))
+    logins = (
+        ()
+        if settings.env == "production"
+        else tuple(_demo_admin(session, org) for org, _ in orgs.values())
+    )
+    return SeedSummary(tuple(organizations), achievements, tuple(credentials), logins)

@@ -42,10 +42,19 @@ def _is_page(request: Request) -> bool:
 def install_web(app: FastAPI) -> None:
     """Mount the static files and the page routers on ``app``; call it after the API's
     problem handlers are installed (it wraps them for page routes)."""
-    from openler.web import home
+    from openler.web import home, signin
+    from openler.web.auth import PAGE_DEPENDENCIES, install_auth
+    from openler.web.console import router as console_router
+    from openler.web.verify import router as verify_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(home.router)
+    # Page routers get PAGE_DEPENDENCIES: request.state.user / memberships / csrf_token.
+    app.include_router(home.router, dependencies=PAGE_DEPENDENCIES)
+    app.include_router(signin.router, dependencies=PAGE_DEPENDENCIES)
+    app.include_router(console_router, dependencies=PAGE_DEPENDENCIES)
+    # The verify page: anonymous, no session on POST (its GET adds PAGE_DEPENDENCIES).
+    app.include_router(verify_router)
+    install_auth(app)
 
     api_handlers: dict[Any, Any] = dict(app.exception_handlers)
 
