@@ -160,3 +160,8 @@ class Settings(BaseSettings):
                 )
             if not self.base_url.startswith("https://"):
                 raise ConfigurationError("OPENLER_BASE_URL must be https:// in production.")
+            if self.smtp_url is None or not self.smtp_url.get_secret_value().strip():
+                raise ConfigurationError(
+                    "OPENLER_SMTP_URL must be set in production: claim and sign-in links are "
+                    "e-mailed, never left in an outbox folder."
+                )

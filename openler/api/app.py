@@ -101,6 +101,7 @@ def create_app(
     clock: Callable[[], datetime] = _wall_clock,
     database: Database | None = None,
     keystore: KeyStore | None = None,
+    deliver_mail: bool = False,
 ) -> FastAPI:
     """The openler HTTP application.
 
@@ -109,7 +110,8 @@ def create_app(
     the per-client budget on the public endpoints (``None``: no limit). ``cors_origins``:
     origins allowed to call the API from a browser (none by default). ``clock``: the
     current time for validity checks. ``database`` / ``keystore``: the issuer side's storage
-    and key encryption (default: from the settings, opened on first use).
+    and key encryption (default: from the settings, opened on first use). ``deliver_mail``:
+    run a background thread that sends the e-mail outbox (``openler serve`` does).
 
     Raises :class:`~openler.config.ConfigurationError` for a configuration that must not
     run (e.g. production without ``OPENLER_SECRET_KEY``)."""
@@ -138,6 +140,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pump = None
+        if deliver_mail:
+            from openler.services.mail_pump import MailPump
+
+            pump = MailPump(lambda: _database(state["app"]), settings, clock=clock)
+            pump.start()
+            closers.append(pump)
         try:
             yield
         finally:

@@ -23,6 +23,7 @@ from openler.cli.db import db_app
 from openler.cli.demo import demo_command
 from openler.cli.issue import issue_command
 from openler.cli.keys import did_app, keys_app
+from openler.cli.mail import mail_app
 from openler.cli.seed import seed_command
 from openler.cli.serve import serve_command
 from openler.cli.status import status_app
@@ -139,6 +140,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+app.add_typer(mail_app, name="mail")
 app.command("issue")(issue_command)
 app.command("verify")(verify_command)
 app.command("demo")(demo_command)

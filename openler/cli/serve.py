@@ -37,7 +37,7 @@ def serve_command(
             if settings.rate_limit_per_second > 0 and settings.rate_limit_burst > 0
             else None
         )
-        app = create_app(settings, rate_limit=limit)
+        app = create_app(settings, rate_limit=limit, deliver_mail=True)
     except ConfigurationError as exc:
         raise CliError(str(exc), "configuration_error") from None
     except ValidationError as exc:

@@ -208,12 +208,15 @@ def test_production_without_a_secret_key_is_refused(tmp_path: Path) -> None:
     production = Settings(env="production", base_url="https://badges.example", data_dir=tmp_path)
     with pytest.raises(ConfigurationError, match="OPENLER_SECRET_KEY"):
         create_app(production)
-    ready = Settings(
+    no_mail = Settings(
         env="production",
         base_url="https://badges.example",
         data_dir=tmp_path,
         secret_key=SecretStr("k" * 32),
     )
+    with pytest.raises(ConfigurationError, match="OPENLER_SMTP_URL"):
+        create_app(no_mail)
+    ready = no_mail.model_copy(update={"smtp_url": SecretStr("smtp://mail.badges.example:587")})
     with TestClient(create_app(ready, rate_limit=None)) as client:
         response = client.get("/healthz")
     assert response.headers["strict-transport-security"].startswith("max-age=")

@@ -78,7 +78,7 @@ def test_serve_answers_over_http(tmp_path: Path, issued: Issue) -> None:
     # uvicorn shuts down gracefully, then re-raises SIGTERM (exit by that signal).
     assert process.returncode in (0, -signal.SIGTERM), output.decode(errors="replace")
     assert b"Application shutdown complete" in output
-    assert b"Traceback" not in output
+    assert b"Traceback" not in output, output.decode(errors="replace")
 
 
 def test_serve_refuses_production_without_a_secret_key(tmp_path: Path) -> None:
