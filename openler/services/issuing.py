@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from openler.config import Settings
 from openler.core import issue
 from openler.core.errors import InvalidInput, OpenlerError
+from openler.core.model import format_date_time
 from openler.core.model.builders import build_achievement_credential
 from openler.core.model.identity import hashed_identity
 from openler.core.status import build_status_list_credential, status_entry
@@ -89,6 +90,11 @@ class IssueRequest:
     suites: Sequence[str] = ("eddsa-rdfc-2022",)
     status_purpose: str = "revocation"  # or "suspension" (suspend/unsuspend, revoke for good)
     idempotency_key: str | None = None
+    #: When the learner did the work (AchievementSubject activityStartDate/EndDate).
+    activity_start: datetime | None = None
+    activity_end: datetime | None = None
+    #: Further AchievementSubject properties (``role``, ``narrative``, ``term`` …), added
+    #: to credentialSubject as given; the builder refuses ``achievement``/``result``/``type``.
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: Offer a claim link by e-mail (openler.services.claims) when the recipient is an
     #: e-mail address and the credential is new. Not part of the fingerprint.
@@ -106,9 +112,36 @@ class IssueRequest:
             "validUntil": self.valid_until.isoformat() if self.valid_until else None,
             "suites": list(self.suites),
             "statusPurpose": self.status_purpose,
+            "activityStart": self.activity_start.isoformat() if self.activity_start else None,
+            "activityEnd": self.activity_end.isoformat() if self.activity_end else None,
+            "extra": dict(self.extra),
         }
         text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _with_subject_fields(subject: Any, request: IssueRequest) -> Any:
+    """``subject`` (an id or an IdentityObject) with the request's activity dates and extra
+    AchievementSubject properties, as the builder's mapping form when there are any."""
+    if request.activity_start is None and request.activity_end is None and not request.extra:
+        return subject
+    if (
+        request.activity_start is not None
+        and request.activity_end is not None
+        and request.activity_end < request.activity_start
+    ):
+        raise InvalidInput("The activity cannot end before it starts.")
+    fields: dict[str, Any] = dict(request.extra)
+    if isinstance(subject, str):
+        fields["id"] = subject
+    else:
+        identities = subject if isinstance(subject, list | tuple) else [subject]
+        fields["identifier"] = [identity.to_json_dict() for identity in identities]
+    if request.activity_start is not None:
+        fields["activityStartDate"] = format_date_time(request.activity_start)
+    if request.activity_end is not None:
+        fields["activityEndDate"] = format_date_time(request.activity_end)
+    return fields
 
 
 def _recipient(request: IssueRequest) -> tuple[RecipientKind, Any, str, bool, str | None]:
@@ -188,6 +221,7 @@ def issue_credential(
     status_list, index = allocate_status_entry(session, org, purpose)
     entry = status_entry(settings.base_url + status_list.url_path, index, purpose.value)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
+    subject = _with_subject_fields(subject, request)
     unsigned = build_achievement_credential(
         credential_id=credential_id,
         issuer=issuer_profile(settings, org),

@@ -114,6 +114,17 @@ class IssueBody(BaseModel):
     evidence: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
     validFrom: AwareDatetime | None = None
     validUntil: AwareDatetime | None = None
+    activityStartDate: AwareDatetime | None = Field(
+        default=None, description="When the learner started the work this credential is for."
+    )
+    activityEndDate: AwareDatetime | None = Field(
+        default=None, description="When the learner finished it."
+    )
+    claimLink: bool = Field(
+        default=True,
+        description="For an e-mail recipient: e-mail a one-time claim link to the learner "
+        "(the learner record's way in).",
+    )
     statusPurpose: Literal["revocation", "suspension"] = "revocation"
     suites: list[Suite] = Field(default=["eddsa-rdfc-2022"], min_length=1, max_length=2)
 
@@ -244,6 +255,9 @@ def issue(
             evidence=body.evidence,
             valid_from=body.validFrom,
             valid_until=body.validUntil,
+            activity_start=body.activityStartDate,
+            activity_end=body.activityEndDate,
+            offer_claim=body.claimLink,
             suites=list(body.suites),
             status_purpose=body.statusPurpose,
             idempotency_key=idempotency_key,

@@ -234,6 +234,8 @@ def issue(
             "evidence_narrative",
             "valid_from",
             "valid_until",
+            "activity_start",
+            "activity_end",
             "status_purpose",
             "idempotency_key",
         )
@@ -277,6 +279,14 @@ def issue(
         errors["valid_until"] = "Enter a date like 2030-06-30."
     elif valid_until is not None and valid_until <= (valid_from or clock(request)):
         errors["valid_until"] = "The credential must stay valid after it starts."
+    activity_start = parse_date(values["activity_start"])
+    activity_end = parse_date(values["activity_end"], end_of_day=True)
+    if values["activity_start"] and activity_start is None:
+        errors["activity_start"] = "Enter a date like 2026-01-15."
+    if values["activity_end"] and activity_end is None:
+        errors["activity_end"] = "Enter a date like 2026-06-30."
+    elif activity_start and activity_end and activity_end < activity_start:
+        errors["activity_end"] = "The activity cannot end before it starts."
     if values["status_purpose"] not in ("revocation", "suspension"):
         errors["status_purpose"] = "Choose whether the credential can be suspended."
     key = values["idempotency_key"]
@@ -302,6 +312,9 @@ def issue(
                     evidence=evidence,
                     valid_from=valid_from,
                     valid_until=valid_until,
+                    activity_start=activity_start,
+                    activity_end=activity_end,
+                    offer_claim=True,
                     status_purpose=values["status_purpose"],
                     idempotency_key=f"console:{access.user.id}:{key}",
                     suites=suites,

@@ -207,3 +207,64 @@ def _achievement() -> dict[str, Any]:
 def _doc(response: Any) -> bytes:
     meta = response.json()
     return bytes(json.dumps(meta["credential"], ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def _claim_emails(platform: Platform) -> list[Any]:
+    import sqlalchemy as sa
+
+    from openler.store.models.learner import OutgoingEmail
+
+    with platform.database.session_scope() as session:
+        rows = session.scalars(
+            sa.select(OutgoingEmail).where(OutgoingEmail.idempotency_key.like("claim:%"))
+        )
+        return [(row.to_address, row.subject, row.body_text) for row in rows]
+
+
+def test_an_email_recipient_gets_a_claim_link_once(platform: Platform) -> None:
+    platform.act_as(platform.org("riverside"))
+    platform.published_achievement()
+    headers = {"Idempotency-Key": "claim-row-1"}
+    body = {"achievement": "welding-1", "recipient": {"email": "Ada@Example.org"}}
+    first = platform.client.post("/api/v1/credentials", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    replay = platform.client.post("/api/v1/credentials", json=body, headers=headers)
+    assert replay.status_code == 200
+    emails = _claim_emails(platform)
+    assert len(emails) == 1  # a replayed request sends nothing more
+    to, _subject, text = emails[0]
+    assert to == "ada@example.org"
+    assert "https://issuer.example/wallet/claim/" in text
+
+    platform.issue(recipient={"email": "quiet@example.org"}, claimLink=False)
+    platform.issue(recipient={"did": "did:example:grace"})
+    assert len(_claim_emails(platform)) == 1  # no link asked for; a DID needs none
+
+
+def test_activity_dates_are_in_the_credential(platform: Platform) -> None:
+    platform.act_as(platform.org("riverside"))
+    platform.published_achievement()
+    issued = platform.issue(
+        recipient={"did": "did:example:grace"},
+        activityStartDate="2026-01-12T00:00:00Z",
+        activityEndDate="2026-06-30T00:00:00Z",
+    ).json()
+    subject = issued["credential"]["credentialSubject"]
+    assert subject["id"] == "did:example:grace"
+    assert subject["activityStartDate"] == "2026-01-12T00:00:00Z"
+    assert subject["activityEndDate"] == "2026-06-30T00:00:00Z"
+    verified = _verify(platform, json.dumps(issued["credential"]).encode())
+    assert verified.json()["verified"] is True, verified.text
+
+    before = platform.counts()
+    backwards = platform.client.post(
+        "/api/v1/credentials",
+        json={
+            "achievement": "welding-1",
+            "recipient": {"did": "did:example:grace"},
+            "activityStartDate": "2026-06-30T00:00:00Z",
+            "activityEndDate": "2026-01-12T00:00:00Z",
+        },
+    )
+    assert_problem(backwards, 422, "invalid_input")
+    assert platform.counts() == before

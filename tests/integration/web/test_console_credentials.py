@@ -308,3 +308,26 @@ def _issue_directly_at(
         now=at,
     )
     return issued
+
+
+def test_issuing_to_an_email_offers_a_claim_and_records_activity_dates(web: Web) -> None:
+    from openler.store.models.learner import OutgoingEmail
+
+    _setup(web)
+    data = _issue_form(web, activity_start="2026-09-01", activity_end="2026-11-15")
+    assert web.post("/console/acme/issue", data).status_code == 303
+    [issued] = _credentials(web)
+    subject = issued.document["credentialSubject"]
+    assert subject["activityStartDate"].startswith("2026-09-01")
+    assert subject["activityEndDate"].startswith("2026-11-15")
+    with web.session() as session:
+        [mail] = session.scalars(sa.select(OutgoingEmail)).all()
+    assert mail.to_address == "diego.ramirez@example.org"
+    assert "/wallet/claim/" in mail.body_text
+
+    backwards = _issue_form(web, activity_start="2026-11-15", activity_end="2026-09-01")
+    before = web.counts()
+    refused = web.post("/console/acme/issue", backwards)
+    assert refused.status_code == 422
+    assert "The activity cannot end before it starts." in refused.text
+    assert web.counts() == before
