@@ -22,7 +22,11 @@ class ClrCredential(IdMixin, CreatedMixin, SignedDocumentMixin, Base):
     credential it embeds (in order)."""
 
     __tablename__ = "clr_credentials"
-    __table_args__ = (sa.Index(None, "organization_id", "recipient_lookup"),)
+    __table_args__ = (
+        sa.Index(None, "organization_id", "recipient_lookup"),
+        # A learner's transcripts from every organization (the CLR service API, the record).
+        sa.Index(None, "recipient_lookup"),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("organizations.id", ondelete="RESTRICT")

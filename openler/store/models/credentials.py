@@ -155,6 +155,8 @@ class IssuedCredential(IdMixin, SignedDocumentMixin, Base):
         sa.UniqueConstraint("suspension_list_id", "suspension_index"),
         sa.Index(None, "organization_id", "issued_at"),
         sa.Index(None, "organization_id", "recipient_lookup"),
+        # A learner's credentials from every organization (the OB service API, the record).
+        sa.Index(None, "recipient_lookup"),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
