@@ -18,6 +18,7 @@ Created at start-up (``Settings()``) and passed down; nothing else reads the env
   deployment; only they curate the issuer trust registry (unset: any organization admin in
   development, nobody in production).
 - ``OPENLER_MAX_REQUEST_BYTES``: the largest request body accepted (4 MiB).
+  ``OPENLER_MAX_ROSTER_BYTES``: the largest bulk-issuance roster upload (512 MiB).
 - ``OPENLER_OAUTH_REFRESH_TOKEN_DAYS``: how long a learner app's refresh token stays valid
   unused (90 days); each use rotates it and starts a new period.
 - ``OPENLER_PRIVACY_POLICY_URL`` / ``OPENLER_TERMS_OF_SERVICE_URL``: the deployment's privacy
@@ -73,6 +74,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     base_url: str = "http://localhost:8000"
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    #: Roster uploads for bulk issuance (streamed to disk, never held in memory).
+    max_roster_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     #: Per client IP on the public endpoints; ``0`` turns the limit off (e.g. behind a
     #: proxy that limits, or for benchmarks).
     rate_limit_per_second: float = Field(default=10.0, ge=0)

@@ -13,6 +13,7 @@ clock at request time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -55,6 +56,11 @@ from openler.services.trust import RegistrySnapshot
 from openler.store.db import Database
 
 __all__ = ["DEFAULT_RATE_LIMIT", "create_app"]
+
+#: Where bulk-issuance rosters are uploaded (the API and the console): these take
+#: ``OPENLER_MAX_ROSTER_BYTES`` rather than ``OPENLER_MAX_REQUEST_BYTES``. Uploads are
+#: spooled to disk by the multipart parser and the roster is streamed from there.
+ROSTER_UPLOAD_PATHS = re.compile(r"^/api/v1/bulk/jobs(/[^/]+/roster)?$|^/console/[^/]+/bulk(/|$)")
 
 #: Per client, on the public endpoints: 100 requests at once, then 10 a second.
 DEFAULT_RATE_LIMIT = RateLimit(per_second=10.0, burst=100)
@@ -201,7 +207,11 @@ def create_app(
         return {"status": "ok", "version": app.version}
 
     # add_middleware wraps what is already there: the last one added runs first.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        larger=[(ROSTER_UPLOAD_PATHS, max(settings.max_roster_bytes, settings.max_request_bytes))],
+    )
     from openler.web.verify import PUBLIC_PREFIXES as WEB_PUBLIC_PREFIXES
 
     if rate_limit is not None:

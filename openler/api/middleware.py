@@ -10,9 +10,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -58,12 +59,27 @@ class BodySizeLimitMiddleware:
     """Refuses bodies over ``max_bytes`` with 413: at once when ``Content-Length`` says so,
     otherwise as soon as the streamed body passes the cap (chunked uploads included)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: Paths allowed a different cap (roster uploads for bulk issuance).
+        self.larger = tuple(larger)
 
-    def _too_large(self, scope: Scope) -> Response:
-        message = f"The request body is larger than {self.max_bytes:,} bytes."
+    def _cap(self, scope: Scope) -> int:
+        path = str(scope.get("path", ""))
+        for pattern, cap in self.larger:
+            if pattern.match(path):
+                return cap
+        return self.max_bytes
+
+    def _too_large(self, scope: Scope, cap: int) -> Response:
+        message = f"The request body is larger than {cap:,} bytes."
         if _wants_html(scope):
             from starlette.requests import Request
 
@@ -76,14 +92,13 @@ class BodySizeLimitMiddleware:
                 f"{message} Nothing was stored; please send a smaller file.",
                 code="input_too_large",
             )
-        return problem_response(
-            413, "input_too_large", message, details={"maxBytes": self.max_bytes}
-        )
+        return problem_response(413, "input_too_large", message, details={"maxBytes": cap})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self._cap(scope)
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:
@@ -96,8 +111,8 @@ class BodySizeLimitMiddleware:
                 )
                 await response(scope, receive, send)
                 return
-            if length > self.max_bytes:
-                await self._too_large(scope)(scope, receive, send)
+            if length > cap:
+                await self._too_large(scope, cap)(scope, receive, send)
                 return
 
         received = 0
@@ -108,12 +123,10 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes and not answered:
+                if received > cap and not answered:
                     answered = True
-                    await self._too_large(scope)(scope, receive, send)
-                    raise RequestBodyTooLarge(
-                        f"The request body is larger than {self.max_bytes:,} bytes."
-                    )
+                    await self._too_large(scope, cap)(scope, receive, send)
+                    raise RequestBodyTooLarge(f"The request body is larger than {cap:,} bytes.")
             return message
 
         async def guarded_send(message: Message) -> None:
