@@ -212,6 +212,7 @@ def create_app(
         max_bytes=settings.max_request_bytes,
         larger=[(ROSTER_UPLOAD_PATHS, max(settings.max_roster_bytes, settings.max_request_bytes))],
     )
+    from openler.web.share import PUBLIC_PREFIXES as SHARE_PUBLIC_PREFIXES
     from openler.web.verify import PUBLIC_PREFIXES as WEB_PUBLIC_PREFIXES
 
     if rate_limit is not None:
@@ -229,6 +230,7 @@ def create_app(
                 *OAUTH_PUBLIC_PREFIXES,
                 *ORG_PUBLIC_PREFIXES,
                 *WEB_PUBLIC_PREFIXES,
+                *SHARE_PUBLIC_PREFIXES,
                 *EXCHANGE_PUBLIC_PREFIXES,
                 *OID4VCI_PUBLIC_PREFIXES,
             ),

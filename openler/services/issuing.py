@@ -432,9 +432,12 @@ def signed_status_list(
     status_list: StatusList,
     *,
     now: datetime | None = None,
+    persist: bool = True,
 ) -> bytes:
     """The BitstringStatusListCredential for ``status_list``, re-signed only when its bits
-    changed since the last signature."""
+    changed since the last signature. ``persist=False`` signs a stale list without storing
+    the signature: for readers inside another transaction (verifying our own credentials),
+    which must never write — on SQLite a write there waits on, or breaks, the caller's."""
     if status_list.signed_credential is not None and status_list.signed_version == (
         status_list.version
     ):
@@ -454,6 +457,7 @@ def signed_status_list(
 
     signed = sign(unsigned, signer, created=now or utcnow())
     data = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    status_list.signed_credential = data
-    status_list.signed_version = status_list.version
+    if persist:
+        status_list.signed_credential = data
+        status_list.signed_version = status_list.version
     return data

@@ -10,11 +10,14 @@ resolver rightly refuses). :class:`OwnDocuments` answers for
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from cachetools import LRUCache
 
 from openler.config import Settings
 from openler.core.errors import DidNotFound, StatusListNotFound
@@ -42,6 +45,10 @@ class OwnDocuments:
         self._keystore = keystore
         self._clock = clock
         self._did_prefix = f"did:web:{settings.did_web_host}:orgs:"
+        #: Signed status lists by (list, version): a list changes version on every status
+        #: change, so an entry never goes stale; the LRU bound keeps memory flat.
+        self._signed: LRUCache[tuple[uuid.UUID, int], bytes] = LRUCache(maxsize=256)
+        self._lock = threading.Lock()
 
     def resolve(self, identifier: str) -> Mapping[str, Any]:
         slug = identifier.removeprefix(self._did_prefix)
@@ -62,8 +69,21 @@ class OwnDocuments:
             found = session.scalar(sa.select(StatusList).where(StatusList.url_path == path))
             if found is None:
                 raise StatusListNotFound(f"No status list at {url}.")
-            data = signed_status_list(
-                session, self._settings, self._keystore(), found, now=self._clock()
-            )
+            key = (found.id, found.version)
+            with self._lock:
+                data = self._signed.get(key)
+            if data is None:
+                # Read-only: a stale list is signed in memory (and remembered for this
+                # version), never written from here (see signed_status_list).
+                data = signed_status_list(
+                    session,
+                    self._settings,
+                    self._keystore(),
+                    found,
+                    now=self._clock(),
+                    persist=False,
+                )
+                with self._lock:
+                    self._signed[key] = data
         loaded: Mapping[str, Any] = json.loads(data)
         return loaded

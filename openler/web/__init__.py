@@ -45,13 +45,22 @@ def install_web(app: FastAPI) -> None:
     from openler.web import home, signin
     from openler.web.auth import PAGE_DEPENDENCIES, install_auth
     from openler.web.console import router as console_router
+    from openler.web.share import api_router as share_api_router
+    from openler.web.share import router as share_router
     from openler.web.verify import router as verify_router
+    from openler.web.wallet import router as wallet_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Page routers get PAGE_DEPENDENCIES: request.state.user / memberships / csrf_token.
     app.include_router(home.router, dependencies=PAGE_DEPENDENCIES)
     app.include_router(signin.router, dependencies=PAGE_DEPENDENCIES)
     app.include_router(console_router, dependencies=PAGE_DEPENDENCIES)
+    # The learner's record. The share-link landing page is for anonymous recipients and
+    # reads no session (see openler.web.share); its presentation endpoint is JSON for
+    # verifier software (problem+json errors).
+    app.include_router(wallet_router, dependencies=PAGE_DEPENDENCIES)
+    app.include_router(share_router)
+    app.include_router(share_api_router)
     # The verify page: anonymous, no session on POST (its GET adds PAGE_DEPENDENCIES).
     app.include_router(verify_router)
     install_auth(app)

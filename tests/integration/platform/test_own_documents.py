@@ -74,3 +74,21 @@ def test_own_credentials_verify_and_revocation_shows(local_platform: Platform) -
     )
     assert again.status_code == 400
     assert [e["code"] for e in again.json()["errors"]] == ["revoked"]
+    # Verifying read the changed list without writing its new signature (a reader inside
+    # another request's transaction must not write); the public URL stores it.
+    import sqlalchemy as sa
+
+    from openler.store.models import StatusList
+
+    def stored() -> tuple[int, int | None]:
+        with local_platform.database.session_scope() as session:
+            row = session.scalars(sa.select(StatusList)).one()
+            return row.version, row.signed_version
+
+    version, signed_version = stored()
+    assert signed_version != version
+    path = credential["credentialStatus"]["statusListCredential"].removeprefix(
+        "http://localhost:8000"
+    )
+    assert local_platform.client.get(path).status_code == 200
+    assert stored() == (version, version)
