@@ -70,8 +70,8 @@ from openler.services.achievements import (
 )
 from openler.services.audit import Actor
 from openler.services.issuing import (
-    IdempotencyConflict,
     StoredRecipient,
+    earlier_issue,
     recipient_lookup,
     sign_and_store,
 )
@@ -555,20 +555,9 @@ def issue_employment_credential(
     request under the same key is an :class:`~openler.services.issuing.
     IdempotencyConflict`."""
     fingerprint = request.fingerprint()
-    if request.idempotency_key is not None:
-        existing = session.scalar(
-            sa.select(IssuedCredential).where(
-                IssuedCredential.organization_id == org.id,
-                IssuedCredential.idempotency_key == request.idempotency_key,
-            )
-        )
-        if existing is not None:
-            if existing.request_hash != fingerprint:
-                raise IdempotencyConflict(
-                    "This idempotency key was already used for a different request.",
-                    details={"idempotencyKey": request.idempotency_key},
-                )
-            return existing, False
+    existing = earlier_issue(session, org, request.idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, False
     role = _name(request.role, "role")
     _dates(request.start_date, request.end_date)
     narrative = _description(request.narrative)

@@ -55,6 +55,7 @@ __all__ = [
     "StatusConflict",
     "StoredRecipient",
     "change_status",
+    "earlier_issue",
     "issue_credential",
     "recipient_address",
     "recipient_lookup",
@@ -118,6 +119,27 @@ class IssueRequest:
         }
         text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def earlier_issue(
+    session: Session, org: Organization, idempotency_key: str | None, fingerprint: str
+) -> IssuedCredential | None:
+    """The credential an earlier request with ``idempotency_key`` issued, if any; the
+    same key with a different request (``fingerprint``) is an :class:`IdempotencyConflict`."""
+    if idempotency_key is None:
+        return None
+    existing = session.scalar(
+        sa.select(IssuedCredential).where(
+            IssuedCredential.organization_id == org.id,
+            IssuedCredential.idempotency_key == idempotency_key,
+        )
+    )
+    if existing is not None and existing.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "This idempotency key was already used for a different request.",
+            details={"idempotencyKey": idempotency_key},
+        )
+    return existing
 
 
 def _with_subject_fields(subject: Any, request: IssueRequest) -> Any:
@@ -194,20 +216,9 @@ def issue_credential(
 
     Returns ``(record, created)``; ``created`` is False for an idempotent repeat."""
     fingerprint = request.fingerprint()
-    if request.idempotency_key is not None:
-        existing = session.scalar(
-            sa.select(IssuedCredential).where(
-                IssuedCredential.organization_id == org.id,
-                IssuedCredential.idempotency_key == request.idempotency_key,
-            )
-        )
-        if existing is not None:
-            if existing.request_hash != fingerprint:
-                raise IdempotencyConflict(
-                    "This idempotency key was already used for a different request.",
-                    details={"idempotencyKey": request.idempotency_key},
-                )
-            return existing, False
+    existing = earlier_issue(session, org, request.idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, False
     achievement = session.get(AchievementDefinition, request.achievement_id)
     if achievement is None or achievement.organization_id != org.id:
         raise NotFound("No such achievement in this organization.")

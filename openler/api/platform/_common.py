@@ -6,10 +6,7 @@ path or the body, so another tenant's resources are simply not found (404)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final
@@ -19,18 +16,14 @@ from fastapi.responses import Response
 
 from openler.api.auth import authenticate
 from openler.api.deps import DbSession, Principal
-from openler.api.problems import ApiError, NotFound
+from openler.api.problems import NotFound
 from openler.store.models import Organization
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "Authenticated",
-    "Cursor",
-    "InvalidCursor",
     "PageSize",
     "current_org",
-    "decode_cursor",
-    "encode_cursor",
     "iso",
     "json_with_document",
     "now",
@@ -43,13 +36,6 @@ DEFAULT_PAGE_SIZE: Final = 50
 PageSize = Annotated[
     int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (at most {MAX_PAGE_SIZE}).")
 ]
-
-Cursor = tuple[datetime, uuid.UUID]
-
-
-class InvalidCursor(ApiError):
-    code = "bad_request"
-
 
 #: Any authenticated caller (no particular scope).
 Authenticated = Annotated[Principal, Depends(authenticate)]
@@ -69,25 +55,6 @@ def now(request: Request) -> datetime:
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([at.isoformat(), str(row_id)], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> Cursor | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, row_id = json.loads(raw)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, uuid.UUID(row_id)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidCursor("The cursor is not one this API handed out.") from exc
 
 
 def json_with_document(

@@ -12,11 +12,10 @@ from openler.api.platform._common import (
     DEFAULT_PAGE_SIZE,
     PageSize,
     current_org,
-    decode_cursor,
-    encode_cursor,
     iso,
 )
 from openler.store.models import AuditEvent
+from openler.store.paging import decode_cursor, keyset_page
 
 __all__ = ["router"]
 
@@ -53,15 +52,12 @@ def list_events(
         query = query.where(AuditEvent.action == action)
     if subject is not None:
         query = query.where(AuditEvent.subject_id == subject)
-    after = decode_cursor(cursor)
-    if after is not None:
-        at, row_id = after
-        query = query.where(
-            sa.or_(AuditEvent.at < at, sa.and_(AuditEvent.at == at, AuditEvent.id < row_id))
-        )
-    rows = list(
-        session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1))
+    page, next_cursor = keyset_page(
+        session,
+        query,
+        at=AuditEvent.at,
+        row_id=AuditEvent.id,
+        after=decode_cursor(cursor),
+        limit=limit,
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].at, page[-1].id) if len(rows) > limit and page else None
     return {"items": [event_view(e) for e in page], "nextCursor": next_cursor}

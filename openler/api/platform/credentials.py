@@ -22,8 +22,6 @@ from openler.api.platform._common import (
     DEFAULT_PAGE_SIZE,
     PageSize,
     current_org,
-    decode_cursor,
-    encode_cursor,
     iso,
     json_with_document,
     now,
@@ -46,6 +44,7 @@ from openler.store.models import (
     RecipientKind,
     StatusList,
 )
+from openler.store.paging import decode_cursor, keyset_page
 
 __all__ = ["CREDENTIAL_MEDIA_TYPE", "credential_view", "find_credential", "router"]
 
@@ -317,25 +316,13 @@ def list_credentials(
         query = query.where(IssuedCredential.issued_at > issued_after)
     if issued_before is not None:
         query = query.where(IssuedCredential.issued_at < issued_before)
-    after = decode_cursor(cursor)
-    if after is not None:
-        at, row_id = after
-        query = query.where(
-            sa.or_(
-                IssuedCredential.issued_at < at,
-                sa.and_(IssuedCredential.issued_at == at, IssuedCredential.id < row_id),
-            )
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc()).limit(
-                limit + 1
-            )
-        )
-    )
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor(page[-1].issued_at, page[-1].id) if len(rows) > limit and page else None
+    page, next_cursor = keyset_page(
+        session,
+        query,
+        at=IssuedCredential.issued_at,
+        row_id=IssuedCredential.id,
+        after=decode_cursor(cursor),
+        limit=limit,
     )
     return {"items": [credential_view(settings, c) for c in page], "nextCursor": next_cursor}
 

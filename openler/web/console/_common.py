@@ -3,10 +3,6 @@ signed-in user, savepoints for form submissions, flash messages and paging."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
@@ -20,7 +16,9 @@ from openler.api.deps import get_keystore
 from openler.config import Settings
 from openler.services.audit import Actor
 from openler.services.keystore import KeyStore
+from openler.store import paging
 from openler.store.models.enums import ActorType, Role
+from openler.store.paging import Cursor
 from openler.web.auth import OrgAccess, require_role
 from openler.web.templating import render
 
@@ -34,7 +32,6 @@ __all__ = [
     "clock",
     "console_page",
     "decode_cursor",
-    "encode_cursor",
     "parse_date",
     "redirect",
     "savepoint",
@@ -127,23 +124,12 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([at.isoformat(), str(row_id)], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """A cursor handed out by :func:`encode_cursor`; anything else counts as none."""
-    if not cursor or len(cursor) > 200:
-        return None
+def decode_cursor(cursor: str | None) -> Cursor | None:
+    """A cursor handed out by :func:`~openler.store.paging.encode_cursor`; in a page's
+    query string anything else counts as none (the first page)."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, row_id = json.loads(raw)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            return None
-        return parsed, uuid.UUID(row_id)
-    except (binascii.Error, ValueError, TypeError):
+        return paging.decode_cursor(cursor)
+    except paging.InvalidCursor:
         return None
 
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from openler.api.deps import DbSession
 from openler.store.models import ActorType, AuditAction, AuditEvent, User
+from openler.store.paging import keyset_page
 from openler.web.console._common import (
     PAGE_SIZE,
     Viewer,
     console_page,
     decode_cursor,
-    encode_cursor,
     parse_date,
 )
 from openler.web.templating import web_router
@@ -93,17 +93,9 @@ def audit_log(
     if end is not None:
         query = query.where(AuditEvent.at <= end)
     after = decode_cursor(cursor)
-    if after is not None:
-        at, row_id = after
-        query = query.where(
-            sa.or_(AuditEvent.at < at, sa.and_(AuditEvent.at == at, AuditEvent.id < row_id))
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
-        )
+    page, next_cursor = keyset_page(
+        session, query, at=AuditEvent.at, row_id=AuditEvent.id, after=after, limit=PAGE_SIZE
     )
-    page = rows[:PAGE_SIZE]
     filters = {
         "action": action,
         "subject": subject,
@@ -112,8 +104,8 @@ def audit_log(
     }
     kept = {k: v for k, v in filters.items() if v}
     next_url = None
-    if len(rows) > PAGE_SIZE and page:
-        params = {**kept, "cursor": encode_cursor(page[-1].at, page[-1].id)}
+    if next_cursor is not None:
+        params = {**kept, "cursor": next_cursor}
         next_url = f"/console/{org.slug}/audit?{urlencode(params)}"
     used = set(
         session.scalars(

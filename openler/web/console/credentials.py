@@ -33,6 +33,7 @@ from openler.store.models import (
     PublicationStatus,
     RecipientKind,
 )
+from openler.store.paging import keyset_page
 from openler.web.auth import CsrfChecked, OrgAccess
 from openler.web.console._common import (
     PAGE_SIZE,
@@ -43,7 +44,6 @@ from openler.web.console._common import (
     clock,
     console_page,
     decode_cursor,
-    encode_cursor,
     parse_date,
     redirect,
     savepoint,
@@ -386,22 +386,14 @@ def list_credentials(
         query = query.where(IssuedCredential.issued_at <= end)
     total = int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
     after = decode_cursor(cursor)
-    if after is not None:
-        at, row_id = after
-        query = query.where(
-            sa.or_(
-                IssuedCredential.issued_at < at,
-                sa.and_(IssuedCredential.issued_at == at, IssuedCredential.id < row_id),
-            )
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc()).limit(
-                PAGE_SIZE + 1
-            )
-        )
+    page, next_cursor = keyset_page(
+        session,
+        query,
+        at=IssuedCredential.issued_at,
+        row_id=IssuedCredential.id,
+        after=after,
+        limit=PAGE_SIZE,
     )
-    page = rows[:PAGE_SIZE]
     filters = {
         "q": q,
         "achievement": achievement,
@@ -410,9 +402,9 @@ def list_credentials(
         "issued_to": issued_to if end else "",
     }
     next_url = None
-    if len(rows) > PAGE_SIZE and page:
+    if next_cursor is not None:
         params = {k: v for k, v in filters.items() if v}
-        params["cursor"] = encode_cursor(page[-1].issued_at, page[-1].id)
+        params["cursor"] = next_cursor
         next_url = f"/console/{org.slug}/credentials?{urlencode(params)}"
     first_url = None
     if after is not None:
