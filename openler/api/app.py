@@ -172,6 +172,11 @@ def create_app(
     )
     state["app"] = app
     app.state.settings = settings
+    if settings.broker_url is not None:
+        # Started and resumed bulk jobs are also sent to the Celery workers.
+        from openler.services.bulk.celery_app import install
+
+        install(settings)
     app.state.clock = clock
     # The database and the keystore are opened on first use: the verification endpoints
     # need neither, so a pure verifier deployment runs without them.

@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from openler.cli._common import CliError
 from openler.cli.admin import org_app, token_app
+from openler.cli.bulk import bulk_app
 from openler.cli.db import db_app
 from openler.cli.demo import demo_command
 from openler.cli.issue import issue_command
@@ -29,6 +30,7 @@ from openler.cli.serve import serve_command
 from openler.cli.status import status_app
 from openler.cli.users import user_app
 from openler.cli.verify import verify_command
+from openler.cli.worker import worker_command
 from openler.core import OpenlerError
 
 try:  # typer >= 0.20 vendors click as typer._click
@@ -141,11 +143,13 @@ app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(mail_app, name="mail")
+app.add_typer(bulk_app, name="bulk")
 app.command("issue")(issue_command)
 app.command("verify")(verify_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.command("seed")(seed_command)
+app.command("worker")(worker_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

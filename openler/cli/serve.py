@@ -18,6 +18,16 @@ def serve_command(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="TCP port to listen on.")
     ] = 8000,
+    bulk_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--bulk-workers",
+            min=0,
+            max=64,
+            help="Bulk-issuance worker processes to start beside the server (default: "
+            "OPENLER_BULK_WORKERS, 1; 0 when `openler worker` runs elsewhere).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API: VC-API verification, OpenAPI at /openapi.json, docs at /docs.
 
@@ -46,4 +56,16 @@ def serve_command(
             for e in exc.errors()
         )
         raise CliError(f"Invalid configuration: {problems}.", "configuration_error") from None
-    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+    pool = None
+    workers = settings.bulk_workers if bulk_workers is None else bulk_workers
+    if workers:
+        from openler.services.bulk.runner import WorkerPool
+
+        # Each worker also exits by itself once this process is gone.
+        pool = WorkerPool(workers)
+        pool.start()
+    try:
+        uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+    finally:
+        if pool is not None:
+            pool.stop()

@@ -42,6 +42,7 @@ Errors::
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -64,7 +65,8 @@ from openler.services.learners import (
     new_token,
     token_hash,
 )
-from openler.services.outbox import enqueue_email
+from openler.services.outbox import QueuedEmail, enqueue_email, enqueue_emails
+from openler.store.models._base import new_id
 from openler.store.models.credentials import IssuedCredential
 from openler.store.models.enums import ActorType, AuditAction, ClaimMode, RecipientKind
 from openler.store.models.learner import CredentialClaim
@@ -75,6 +77,7 @@ __all__ = [
     "DEFAULT_CLAIM_TTL",
     "ClaimEmailUnverified",
     "ClaimExpired",
+    "ClaimItem",
     "ClaimNotFound",
     "ClaimOffer",
     "ClaimRecipientMismatch",
@@ -83,6 +86,7 @@ __all__ = [
     "claim_url",
     "find_claim",
     "offer_claim",
+    "offer_claims",
     "recipient_matches",
     "redeem_claim",
 ]
@@ -220,25 +224,109 @@ def offer_claim(
     url = claim_url(base_url, token)
     queued = False
     if address is not None:
-        name, issuer = _display(credential)
-        until = claim.expires_at.strftime("%Y-%m-%d")
+        email_row = _claim_email(credential, address, url, claim.expires_at, email_key)
         queued = enqueue_email(
             session,
-            key=email_key or f"claim:{credential.credential_id}",
-            to=address,
-            subject=f"{issuer} issued you {name}",
-            text=(
-                f"{issuer} issued you a credential: {name}.\n\n"
-                "Claim it into your learner record (you can create one on the way):\n\n"
-                f"{url}\n\n"
-                f"The link works once, until {until}. Keep it to yourself: whoever uses it "
-                "receives the credential.\n"
-            ),
+            key=email_row.key,
+            to=email_row.to,
+            subject=email_row.subject,
+            text=email_row.text,
             now=now,
         )
     return ClaimOffer(
         url=url, token=token, expires_at=claim.expires_at, claim_id=claim.id, email_queued=queued
     )
+
+
+def _claim_email(
+    credential: IssuedCredential, address: str, url: str, expires_at: datetime, key: str | None
+) -> QueuedEmail:
+    name, issuer = _display(credential)
+    until = expires_at.strftime("%Y-%m-%d")
+    return QueuedEmail(
+        key=key or f"claim:{credential.credential_id}",
+        to=address,
+        subject=f"{issuer} issued you {name}",
+        text=(
+            f"{issuer} issued you a credential: {name}.\n\n"
+            "Claim it into your learner record (you can create one on the way):\n\n"
+            f"{url}\n\n"
+            f"The link works once, until {until}. Keep it to yourself: whoever uses it "
+            "receives the credential.\n"
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimItem:
+    """One credential to offer in :func:`offer_claims`: ``email`` is the address to mail
+    the link to (it must be the credential's recipient); ``None`` makes a link only (for
+    the issuer to hand out)."""
+
+    credential: IssuedCredential
+    email: str | None = None
+
+
+def offer_claims(
+    session: Session,
+    items: Sequence[ClaimItem],
+    *,
+    now: datetime,
+    base_url: str,
+    ttl: timedelta = DEFAULT_CLAIM_TTL,
+) -> list[ClaimOffer | OpenlerError]:
+    """:func:`offer_claim` for many credentials at once (bulk issuance): one multi-row
+    INSERT of claim links and one of e-mails, in the caller's transaction. The credentials
+    must be in the database already (a claim names its credential). Answers in ``items``'
+    order: the offer, or the error that item met (nothing was written for that one)."""
+    if ttl <= timedelta(0):
+        raise InvalidInput("A claim link needs a positive lifetime.")
+    expires_at = now + ttl
+    rows: list[dict[str, Any]] = []
+    emails: list[QueuedEmail] = []
+    answers: list[ClaimOffer | OpenlerError] = []
+    for item in items:
+        credential = item.credential
+        address = None
+        if item.email is not None:
+            address = item.email.strip().lower()
+            if credential.recipient_kind is not RecipientKind.EMAIL:
+                answers.append(
+                    InvalidInput("Only a credential issued to an e-mail address is mailed.")
+                )
+                continue
+            if recipient_lookup(address) != credential.recipient_lookup:
+                answers.append(InvalidInput("This address is not the credential's recipient."))
+                continue
+        token = new_token()
+        claim_id = new_id()
+        url = claim_url(base_url, token)
+        rows.append(
+            {
+                "id": claim_id,
+                "credential_id": credential.id,
+                "token_hash": token_hash(token),
+                "expires_at": expires_at,
+                "emailed": address is not None,
+                "created_at": now,
+            }
+        )
+        if address is not None:
+            emails.append(_claim_email(credential, address, url, expires_at, None))
+        answers.append(
+            ClaimOffer(
+                url=url,
+                token=token,
+                expires_at=expires_at,
+                claim_id=claim_id,
+                email_queued=address is not None,
+            )
+        )
+    if rows:
+        session.execute(sa.insert(CredentialClaim), rows)
+    if emails:
+        enqueue_emails(session, emails, now=now)
+    return answers
 
 
 # -- finding --------------------------------------------------------------------------------

@@ -10,13 +10,16 @@ index twice, however many transactions ask at once:
   runs one writer at a time, so the increment and the read are a single atomic step.
 
 :func:`allocate_status_entry` picks an organization's current list of a purpose and starts
-the next one when it is full. Use these in a ``Database.session_scope(immediate=True)`` on
+the next one when it is full. :func:`allocate_status_entries` hands out many entries at once
+(bulk issuance): one atomic ``UPDATE`` per list, however many entries, growing new lists as
+the current one fills. Use these in a ``Database.session_scope(immediate=True)`` on
 SQLite, so that concurrent issuers wait for the write lock instead of failing.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Final
 
 import sqlalchemy as sa
@@ -29,6 +32,8 @@ from openler.store.models import Organization, StatusList, StatusPurpose, utcnow
 __all__ = [
     "DEFAULT_LIST_LENGTH",
     "StatusListFull",
+    "StatusRange",
+    "allocate_status_entries",
     "allocate_status_entry",
     "allocate_status_index",
     "create_status_list",
@@ -163,6 +168,79 @@ def allocate_status_entry(
         return created, allocate_status_index(session, created.id)
     raise RuntimeError(  # pragma: no cover - needs 100 lists to fill up during one call
         f"could not allocate a {purpose.value} entry for {organization.slug}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRange:
+    """``count`` consecutive entries of one list, the first at ``start``."""
+
+    status_list: StatusList
+    start: int
+    count: int
+
+    @property
+    def indexes(self) -> range:
+        return range(self.start, self.start + self.count)
+
+
+def allocate_status_entries(
+    session: Session,
+    organization: Organization,
+    purpose: StatusPurpose,
+    count: int,
+    *,
+    length: int = DEFAULT_LIST_LENGTH,
+) -> list[StatusRange]:
+    """``count`` entries in the organization's lists of ``purpose``, as runs of consecutive
+    indexes in list order: the rest of the newest list first, then new lists (of ``length``
+    entries) as each fills up.
+
+    Each list is taken with one statement, ``UPDATE … SET next_index = next_index + k
+    WHERE next_index + k <= length RETURNING next_index``: atomic on both backends (the row
+    lock on PostgreSQL, the single writer on SQLite), so concurrent callers never share an
+    index, and the lock is one per list, not one per entry. The entries commit or roll
+    back with the session's transaction."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    ranges: list[StatusRange] = []
+    wanted = count
+    for _ in range(_CREATE_ATTEMPTS + count // max(length, 1) + 1):
+        if wanted == 0:
+            return ranges
+        current = session.execute(
+            sa.select(StatusList.id, StatusList.sequence, StatusList.next_index, StatusList.length)
+            .where(StatusList.organization_id == organization.id, StatusList.purpose == purpose)
+            .order_by(StatusList.sequence.desc())
+            .limit(1)
+        ).one_or_none()
+        if current is not None and current.next_index < current.length:
+            take = min(wanted, current.length - current.next_index)
+            end = session.execute(
+                sa.update(StatusList)
+                .where(
+                    StatusList.id == current.id,
+                    StatusList.next_index + take <= StatusList.length,
+                )
+                .values(next_index=StatusList.next_index + take)
+                .returning(StatusList.next_index)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            _expire_cached(session, current.id)
+            if end is not None:
+                status_list = session.get(StatusList, current.id)
+                assert status_list is not None
+                ranges.append(StatusRange(status_list, int(end) - take, take))
+                wanted -= take
+            continue  # took a run, or lost a race for the last entries: look again
+        sequence = 1 if current is None else current.sequence + 1
+        try:
+            with session.begin_nested():
+                create_status_list(session, organization, purpose, sequence=sequence, length=length)
+        except IntegrityError:
+            continue  # another transaction created this list first; take from it
+    raise RuntimeError(  # pragma: no cover - needs many lists to fill up during one call
+        f"could not allocate {count} {purpose.value} entries for {organization.slug}"
     )
 
 

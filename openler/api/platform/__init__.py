@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from openler.api.platform import (
     achievements,
     audit,
+    bulk,
     clr,
     credentials,
     endorsements,
@@ -35,5 +36,6 @@ for _module in (
     clr,
     members,
     offers,
+    bulk,
 ):
     router.include_router(_module.router)

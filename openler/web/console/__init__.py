@@ -34,6 +34,7 @@ from openler.web.auth import SignedInUser
 from openler.web.console import (
     achievements,
     audit,
+    bulk,
     credentials,
     endorsements,
     keys,
@@ -110,5 +111,5 @@ def dashboard(request: Request, session: DbSession, access: Viewer) -> HTMLRespo
     )
 
 
-for _module in (achievements, credentials, keys, endorsements, trust, audit, members):
+for _module in (achievements, credentials, keys, endorsements, trust, audit, members, bulk):
     router.include_router(_module.router)

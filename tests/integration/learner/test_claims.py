@@ -257,3 +257,40 @@ def test_one_credential_is_claimed_once_whatever_the_links(
         _use(db_session, claim, ada.user, ClaimMode.MATCHED, LATER)
     # The caller's transaction is still usable.
     assert get_learner(db_session, ada.user) is not None
+
+
+def test_offer_claims_in_one_batch(db_session: Session, issuer: Issuer) -> None:
+    from openler.services.claims import ClaimItem, offer_claims
+
+    ada = issuer.issue("ada@example.org")
+    ben = issuer.issue("ben@example.org")
+    kim = issuer.issue("kim@example.org")
+    db_session.flush()
+    answers = offer_claims(
+        db_session,
+        [
+            ClaimItem(ada, email="Ada@Example.org"),
+            ClaimItem(ben, email="not-ben@example.org"),  # not its recipient: refused
+            ClaimItem(kim),  # a link only, for the issuer to hand out
+        ],
+        now=NOW,
+        base_url=SETTINGS.base_url,
+    )
+    first, second, third = answers
+    assert not isinstance(first, Exception)
+    assert first.email_queued
+    assert isinstance(second, InvalidInput)
+    assert not isinstance(third, Exception)
+    assert not third.email_queued
+    claims = {c.credential_id: c for c in db_session.scalars(sa.select(CredentialClaim))}
+    assert set(claims) == {ada.id, kim.id}
+    assert claims[ada.id].token_hash == token_hash(first.token)
+    assert claims[ada.id].emailed
+    assert not claims[kim.id].emailed
+    mails = list(db_session.scalars(sa.select(OutgoingEmail)))
+    assert [(m.to_address, m.idempotency_key) for m in mails] == [
+        ("ada@example.org", f"claim:{ada.credential_id}")
+    ]
+    assert first.url in mails[0].body_text
+    # The batch link redeems like any other.
+    assert find_claim(db_session, first.token, now=NOW).credential_id == ada.id
