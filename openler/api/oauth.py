@@ -69,14 +69,16 @@ class OAuthError(Exception):
         )
 
 
-async def _form(request: Request) -> dict[str, str] | OAuthError:
-    """The form parameters (each at most once), or the error to answer with."""
+async def read_form(request: Request) -> dict[str, str] | str:
+    """An OAuth-style ``application/x-www-form-urlencoded`` body (RFC 6749 3.2): its
+    parameters, each at most once; or, for a body that is none, a sentence saying why
+    (the caller answers ``invalid_request`` in its own error shape)."""
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != _FORM:
-        return OAuthError("invalid_request", f"Send the request as {_FORM}.")
+        return f"Send the request as {_FORM}."
     body = await request.body()
     if len(body) > _MAX_FORM_BYTES:
-        return OAuthError("invalid_request", "The request body is too large.")
+        return "The request body is too large."
     try:
         pairs = parse_qsl(
             body.decode("utf-8"),
@@ -85,13 +87,19 @@ async def _form(request: Request) -> dict[str, str] | OAuthError:
             max_num_fields=_MAX_FIELDS,
         )
     except (UnicodeDecodeError, ValueError):
-        return OAuthError("invalid_request", "The request body is not a valid form.")
+        return "The request body is not a valid form."
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
-            return OAuthError("invalid_request", f"The parameter {name!r} is repeated.")
+            return f"The parameter {name!r} is repeated."
         form[name] = value
     return form
+
+
+async def _form(request: Request) -> dict[str, str] | OAuthError:
+    """The form parameters (each at most once), or the error to answer with."""
+    form = await read_form(request)
+    return OAuthError("invalid_request", form) if isinstance(form, str) else form
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:

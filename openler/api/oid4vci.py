@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Final
-from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
@@ -26,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from openler.api.auth import bearer_token
 from openler.api.deps import DbSession, get_keystore, get_settings
 from openler.api.exchanges import refusal
+from openler.api.oauth import read_form
 from openler.api.platform._common import now
 from openler.api.problems import NotFound
 from openler.config import Settings
@@ -55,7 +55,6 @@ PUBLIC_PREFIXES: Final = (
 )
 
 _FORM: Final = "application/x-www-form-urlencoded"
-_MAX_FORM_BYTES: Final = 8 * 1024
 _MAX_JSON_BYTES: Final = 64 * 1024
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _METADATA_CACHE: Final = {"Cache-Control": "public, max-age=300"}
@@ -139,27 +138,8 @@ def get_credential_offer(
 
 
 async def _form(request: Request) -> dict[str, str] | Oid4vciError:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != _FORM:
-        return Oid4vciError("invalid_request", f"Send the token request as {_FORM}.")
-    body = await request.body()
-    if len(body) > _MAX_FORM_BYTES:
-        return Oid4vciError("invalid_request", "The request body is too large.")
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=bool(body),
-            max_num_fields=16,
-        )
-    except (UnicodeDecodeError, ValueError):
-        return Oid4vciError("invalid_request", "The request body is not a valid form.")
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        if name in form:
-            return Oid4vciError("invalid_request", f"The parameter {name!r} is repeated.")
-        form[name] = value
-    return form
+    form = await read_form(request)
+    return Oid4vciError("invalid_request", form) if isinstance(form, str) else form
 
 
 @router.post(
