@@ -19,8 +19,7 @@ verified on this view.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -28,10 +27,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from openler.api.deps import DbSession, database_of, get_keystore
+from openler.api.deps import DbSession, get_keystore
 from openler.api.problems import problem_response
-from openler.core.errors import InvalidInput, OpenlerError
-from openler.core.proofs.vc_jwt import decode_jwt
+from openler.core.errors import InvalidInput
 from openler.core.verification import Verifier
 from openler.services.keystore import KeyStore
 from openler.services.sharing import (
@@ -41,11 +39,9 @@ from openler.services.sharing import (
     ShareExpired,
     ShareNotFound,
     ShareRevoked,
-    open_share,
     share_presentation,
     view_share,
 )
-from openler.store.models.enums import ShareItemKind
 from openler.web.templating import WebError, render, web_router
 from openler.web.wallet._common import STATE_LABELS, LiveCheck, live_check
 
@@ -97,67 +93,12 @@ def shared_page_context(
     }
 
 
-#: Status lists read ahead of a view, at most (a share holds at most 50 credentials).
-_MAX_PREFETCH: Final = 20
-
-
-def _status_list_urls(data: bytes) -> list[str]:
-    """The ``statusListCredential`` URLs a credential names (read, not trusted)."""
-    text = data.decode("utf-8", "replace").strip()
-    try:
-        document: Any = (
-            json.loads(text) if text.startswith("{") else dict(decode_jwt(text).credential)
-        )
-    except (OpenlerError, ValueError, RecursionError):
-        return []
-    if not isinstance(document, Mapping):
-        return []
-    entries = document.get("credentialStatus")
-    entries = entries if isinstance(entries, list) else [entries]
-    return [
-        url
-        for entry in entries
-        if isinstance(entry, Mapping) and isinstance(url := entry.get("statusListCredential"), str)
-    ]
-
-
-def _read_status_lists_first(app: Any, verifier: Verifier, token: str, now: datetime) -> None:
-    """On SQLite, fetch the shared credentials' status lists before the request's own
-    session reads anything.
-
-    Reading one of this platform's status lists right after a status change stores its
-    new signature (:func:`openler.services.issuing.signed_status_list`) from a session of
-    its own. Inside :func:`view_share`, which counts the view (a write) before it
-    verifies, that store would wait for the request's write lock and fail ("status
-    unavailable"); stored after the request's first read, it would make the request's
-    write fail (its snapshot is stale). Read here first, in a short session of its own,
-    the signature is stored and the view finds it. PostgreSQL locks rows: not needed."""
-    database = database_of(app)
-    if database.backend != "sqlite" or verifier.status_fetcher is None:
-        return
-    with database.session_scope() as session:
-        try:
-            share = open_share(session, token, now=now)
-        except OpenlerError:
-            return  # view_share says why, in the same words
-        urls: list[str] = []
-        for item in share.items:
-            if item.kind is ShareItemKind.CREDENTIAL and item.credential_bytes:
-                urls += [u for u in _status_list_urls(item.credential_bytes) if u not in urls]
-    for url in urls[:_MAX_PREFETCH]:
-        try:
-            verifier.status_fetcher.fetch(url)
-        except Exception:  # noqa: S112 - the verification that follows reports it
-            continue
-
-
 @router.get("/s/{share_id}", response_class=HTMLResponse)
 def landing(request: Request, session: DbSession, share_id: str) -> HTMLResponse:
     """The shared credentials, each verified now, the jobs and the skills summary."""
     verifier: Verifier = request.app.state.verifier
     now = _now(request)
     try:
-        _read_status_lists_first(request.app, verifier, share_id, now)
         view = view_share(session, verifier, share_id, now=now, client=_client(request))
     except ShareNotFound:
         raise WebError(
